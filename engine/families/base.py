@@ -1,0 +1,111 @@
+"""The small interface every method family implements, and the pieces they share.
+
+A family owns its networks and optimizers and knows how to take one training step, how to probe
+itself for a Frame, and which metrics it reports. The Session owns everything else (the step
+loop, knobs, events, checkpoints, rewind, history), so adding a family is a new file here and a
+line in `families/__init__.py`, never a new branch in the loop.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class Family:
+    """Base class. Subclasses set `name`, `cheap_metrics`, `sample_metrics` and implement the methods."""
+
+    name = "base"
+    cheap_metrics: tuple[str, ...] = ()  # reported every step
+    sample_metrics: tuple[str, ...] = ()  # reported every `probe.every` steps
+
+    def __init__(self, scenario, data, device: torch.device, gen: torch.Generator, probe_gen: torch.Generator):
+        self.sc = scenario
+        self.data = data
+        self.device = device
+
+    # -- training -------------------------------------------------------------------------------
+    def train_step(self, knobs: dict, gen: torch.Generator, step: int) -> dict[str, torch.Tensor]:
+        """One training step. Returns the cheap scalars as 0-d tensors (no .item() here: the
+        session syncs once for all of them)."""
+        raise NotImplementedError
+
+    def on_knob(self, name: str, value) -> None:
+        """Apply a knob that lives outside `knobs` (e.g. a learning rate inside an optimizer)."""
+
+    # -- state ----------------------------------------------------------------------------------
+    def modules(self) -> dict[str, nn.Module]:
+        raise NotImplementedError
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        raise NotImplementedError
+
+    def extra_state(self) -> dict:
+        return {}
+
+    def load_extra_state(self, state: dict) -> None:
+        pass
+
+    def parameters_finite(self) -> str | None:
+        """Name of the first module whose parameters hold NaN/inf, or None."""
+        for name, m in self.modules().items():
+            for p in m.parameters():
+                if not torch.isfinite(p).all():
+                    return f"{name} weights"
+        return None
+
+    # -- probing --------------------------------------------------------------------------------
+    def probe(self, knobs: dict, full: bool = True) -> dict:
+        """Arrays for the Frame (numpy), computed without touching training state.
+        With full=False, only what `measure` needs (no heat map, no arrows)."""
+        raise NotImplementedError
+
+    def measure(self, probed: dict, knobs: dict) -> dict[str, float]:
+        """Sample-based metrics from a probe."""
+        raise NotImplementedError
+
+
+def mlp(sizes: list[int], gen: torch.Generator, act=nn.ReLU) -> nn.Sequential:
+    """An MLP whose weights are drawn from `gen` only (PyTorch's default init scheme, our RNG).
+
+    Built with skip_init so constructing it never touches torch's global RNG."""
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        lin = torch.nn.utils.skip_init(nn.Linear, a, b, device=gen.device)
+        bound = 1.0 / math.sqrt(a)  # nn.Linear's default: kaiming_uniform(a=sqrt 5) == U(-1/sqrt(fan_in), ..)
+        with torch.no_grad():
+            lin.weight.uniform_(-bound, bound, generator=gen)
+            lin.bias.uniform_(-bound, bound, generator=gen)
+        layers.append(lin)
+        if i < len(sizes) - 2:
+            layers.append(act())
+    return nn.Sequential(*layers)
+
+
+def make_optimizer(kind: str, params, lr: float, betas=(0.5, 0.999)) -> torch.optim.Optimizer:
+    if kind == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=tuple(betas))
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr)
+    if kind == "sgd":
+        return torch.optim.SGD(params, lr=lr)
+    raise ValueError(f"unknown optimizer {kind!r}")
+
+
+def set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
+    for g in opt.param_groups:
+        g["lr"] = lr
+
+
+def to_np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().to("cpu", torch.float32).numpy()
+
+
+def grad_norm(params) -> torch.Tensor:
+    norms = [p.grad.detach().norm() for p in params if p.grad is not None]
+    if not norms:
+        return torch.zeros(())
+    return torch.linalg.vector_norm(torch.stack(norms))

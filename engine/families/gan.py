@@ -1,0 +1,160 @@
+"""The adversarial family: a generator and a critic/discriminator, any objective of objectives.py.
+
+One step = `n_critic` critic updates, then one generator update. The "shift" generator is the
+one-parameter model of Arjovsky et al. 2017, Example 1: P_theta = (theta, Z), Z ~ U[0, 1], so the
+closed forms W1 = |theta| and JS = log 2 (theta != 0) can be reported beside the estimates.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from engine import metrics
+from engine.families import objectives as obj
+from engine.families.base import Family, grad_norm, make_optimizer, mlp, set_lr, to_np
+
+LOG2 = math.log(2.0)
+
+
+class ShiftGenerator(nn.Module):
+    """x = (theta, z): a vertical line at horizontal position theta."""
+
+    def __init__(self, theta0: float, device):
+        super().__init__()
+        self.theta = nn.Parameter(torch.tensor([float(theta0)], device=device))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.theta.expand(z.shape[0], 1), z[:, :1]], dim=1)
+
+
+class Adversarial(Family):
+    name = "gan"
+
+    def __init__(self, sc, data, device, gen, probe_gen):
+        super().__init__(sc, data, device, gen, probe_gen)
+        m, t = sc.model, sc.train
+        self.shift = m.generator == "shift"
+        if self.shift:
+            self.generator = ShiftGenerator(m.theta0, device)
+            self.noise_dim = 1
+        else:
+            self.noise_dim = m.noise_dim
+            self.generator = mlp([m.noise_dim] + [m.hidden] * m.depth + [2], gen)
+        ch, cd = m.critic_hidden or m.hidden, m.critic_depth or m.depth
+        self.critic = mlp([2] + [ch] * cd + [1], gen)
+        self.opt_g = make_optimizer(t.opt_g, self.generator.parameters(), t.lr_g, t.betas)
+        self.opt_d = make_optimizer(t.opt_d, self.critic.parameters(), t.lr_d, t.betas)
+        self.batch = sc.data.batch
+        self.cheap_metrics = ("loss_d", "loss_g", "grad_norm_d")
+        if self.shift:
+            self.cheap_metrics += ("theta", "grad_theta", "w1_true", "js_true")
+        self.sample_metrics = ("kl_grid", "js_grid", "w1")
+        if data.centres is not None:
+            self.sample_metrics = ("modes", "modes_total", "hq", "rev_kl_modes") + self.sample_metrics
+        # fixed probe inputs, drawn once from the probe generator: points move smoothly between frames
+        n = sc.probe.samples
+        self.probe_noise = self.noise(n, probe_gen)
+        self.probe_real, self.probe_labels = data.sample(n, probe_gen)
+        b = data.bounds
+        if self.shift:
+            r = max(abs(m.theta0), 1.0) * 1.3
+            b = (-r, r, 0.5 - r, 0.5 + r)
+        self.bounds = tuple(float(v) for v in b)
+        k = sc.probe.heat
+        xs = torch.linspace(self.bounds[0], self.bounds[1], k, device=device)
+        ys = torch.linspace(self.bounds[2], self.bounds[3], k, device=device)
+        gy, gx = torch.meshgrid(ys, xs, indexing="ij")  # row 0 = ymin
+        self.heat_grid = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
+
+    def noise(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        if self.shift:
+            return torch.rand(n, 1, generator=gen, device=gen.device)
+        return torch.randn(n, self.noise_dim, generator=gen, device=gen.device)
+
+    # -- training -------------------------------------------------------------------------------
+    def train_step(self, knobs, gen, step):
+        kind = knobs["loss"]
+        n_critic = knobs["n_critic"] + (self.sc.train.d_warmup if step == 0 else 0)
+        G, D = self.generator, self.critic
+        for _ in range(n_critic):
+            real = self.data.sample(self.batch, gen)[0]
+            with torch.no_grad():
+                fake = G(self.noise(self.batch, gen))
+            dr, df = D(real), D(fake)
+            loss_d = obj.critic_loss(kind, D, real, fake, dr, df, knobs, gen)
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            gn_d = grad_norm(D.parameters())
+            self.opt_d.step()
+            obj.after_critic_step(kind, D, knobs)
+        fake = G(self.noise(self.batch, gen))
+        loss_g = obj.generator_loss_per_point(kind, D(fake)).mean()
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        out = {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "grad_norm_d": gn_d}
+        if self.shift:
+            out["grad_theta"] = G.theta.grad.detach()[0].clone()
+        self.opt_g.step()
+        if self.shift:
+            theta = G.theta.detach()[0]
+            out["theta"] = theta.clone()
+            out["w1_true"] = theta.abs()
+            out["js_true"] = torch.where(theta != 0, torch.tensor(LOG2, device=theta.device), torch.zeros_like(theta))
+        return out
+
+    def on_knob(self, name, value):
+        if name == "lr_g":
+            set_lr(self.opt_g, value)
+        elif name == "lr_d":
+            set_lr(self.opt_d, value)
+
+    def modules(self):
+        return {"generator": self.generator, "critic": self.critic}
+
+    def optimizers(self):
+        return {"generator": self.opt_g, "critic": self.opt_d}
+
+    # -- probing --------------------------------------------------------------------------------
+    def probe(self, knobs, full=True):
+        kind = knobs["loss"]
+        G, D = self.generator, self.critic
+        with torch.no_grad():
+            fake = G(self.probe_noise)
+        out = {"real": to_np(self.probe_real), "fake": to_np(fake), "bounds": self.bounds}
+        if not full:  # just what the metrics need
+            return out
+        with torch.no_grad():
+            heat, out["heat_label"] = obj.heat_view(kind, D(self.heat_grid))
+        k = self.sc.probe.heat
+        out["heat"] = to_np(heat).reshape(k, k)
+        out["real_labels"] = self.probe_labels.cpu().numpy()
+        m = self.sc.probe.arrows
+        if m:
+            # where the generator's loss pushes its samples: -d loss_g / d x, input gradient only
+            x = fake[:m].clone().requires_grad_(True)
+            with torch.enable_grad():
+                (g,) = torch.autograd.grad(obj.generator_loss_per_point(kind, D(x)).sum(), x)
+            out["arrows"] = np.concatenate([to_np(x), -to_np(g)], axis=1)
+        if self.data.centres is not None:
+            out["mode_centres"] = self.data.centres
+            out["captured"] = metrics.mode_coverage(out["fake"], self.data.centres, self.data.sd).captured
+        if self.shift:
+            theta = float(G.theta.detach()[0])
+            r = max(abs(self.sc.model.theta0), 1.0) * 1.2
+            grid = np.linspace(-r, r, 241)
+            out["theta"] = (grid, np.where(np.abs(grid) < 1e-12, 0.0, LOG2), np.abs(grid), theta)
+        return out
+
+    def measure(self, probed, knobs):
+        real, fake = probed["real"], probed["fake"]
+        out = {}
+        if self.data.centres is not None:
+            ms = metrics.mode_coverage(fake, self.data.centres, self.data.sd)
+            out.update(modes=ms.modes, modes_total=ms.modes_total, hq=ms.hq, rev_kl_modes=ms.rev_kl_modes)
+        kl, js = metrics.grid_divergences(real, fake)
+        out.update(kl_grid=kl, js_grid=js, w1=metrics.wasserstein1(real, fake, n=self.sc.probe.w1_points))
+        return out

@@ -1,0 +1,50 @@
+"""Lesson notes that fire at a step or when a metric condition first holds."""
+
+from __future__ import annotations
+
+import operator
+
+from engine.frame import Note
+
+_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+        "==": operator.eq, "!=": operator.ne}
+
+
+class NoteWatcher:
+    """Fires each note once, in step order; rewinding un-fires the notes after the target."""
+
+    def __init__(self, notes):
+        self.notes = list(notes)
+        self.fired: list[Note] = []
+        self._done: set[int] = set()
+
+    def check(self, step: int, values: dict[str, float]) -> list[Note]:
+        new = []
+        for i, n in enumerate(self.notes):
+            if i in self._done:
+                continue
+            if n.at_step is not None:
+                hit, trigger = step >= n.at_step, f"step {n.at_step}"
+            else:
+                metric, op, threshold = n.condition()
+                v = values.get(metric)
+                hit, trigger = v is not None and _OPS[op](v, threshold), n.when
+            if hit:
+                self._done.add(i)
+                note = Note(step, n.text, trigger)
+                self.fired.append(note)
+                new.append(note)
+        return new
+
+    def truncate(self, step: int) -> None:
+        keep = [(i, f) for i, f in zip(self._fired_index(), self.fired) if f.step <= step]
+        self.fired = [f for _, f in keep]
+        self._done = {i for i, _ in keep}
+
+    def _fired_index(self) -> list[int]:
+        index, seen = [], set()
+        for f in self.fired:  # map each fired note back to its declaration
+            i = next(j for j, n in enumerate(self.notes) if n.text == f.text and j not in seen)
+            seen.add(i)
+            index.append(i)
+        return index

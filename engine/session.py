@@ -1,0 +1,286 @@
+"""A Session: one training run you can step, probe, steer, rewind and reset.
+
+Determinism is the contract: a Session draws every random number (data, noise, init) from its
+own torch.Generator, so the same scenario, seed and knob events give bit-identical metrics on the
+CPU, whether the steps run at once, in chunks with frames probed in between, or replayed after a
+rewind. Probes use fixed noise drawn once at start from a separate generator, and never touch
+training state.
+
+A Session is not thread-safe: the app drives it from its one training thread.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+
+import torch
+
+from engine import data as datalib
+from engine.config import Scenario, ScenarioError, coerce_knob
+from engine.families import FAMILIES
+from engine.frame import Event, Frame, Note, ThetaLandscape
+from engine.history import History
+from engine.knobs import KnobError, bumped
+from engine.lesson import NoteWatcher
+
+DENSE_CHECKPOINTS = 32  # the most recent checkpoints are all kept; older ones are thinned
+
+
+class DeviceError(ScenarioError):
+    pass
+
+
+def resolve_device(device: str) -> str:
+    if device not in ("auto", "cpu", "cuda"):
+        raise DeviceError(f"--device {device!r}: expected auto, cpu or cuda")
+    has_cuda = torch.cuda.is_available()
+    if device == "cuda" and not has_cuda:
+        raise DeviceError("--device cuda: torch sees no CUDA GPU on this machine (use --device cpu or auto)")
+    if device == "auto":
+        return "cuda" if has_cuda else "cpu"
+    return device
+
+
+@dataclass
+class _Pending:
+    step: int
+    knob: str
+    value: object
+    origin: str  # "scheduled" (--at, kept on branching) or "tape" (the future of a rewind)
+
+
+class Session:
+    def __init__(self, scenario: Scenario, seed: int = 0, device: str = "auto"):
+        self.scenario = scenario
+        self.device = resolve_device(device)
+        self.listeners: list = []  # called as fn(step, row) after every step (not during replay)
+        self._pending: list[_Pending] = []
+        self._build(seed)
+
+    # -- construction -----------------------------------------------------------------------------
+    def _build(self, seed: int) -> None:
+        sc = self.scenario
+        self.seed = int(seed)
+        dev = torch.device(self.device)
+        self.gen = torch.Generator(device=dev)
+        self.gen.manual_seed(self.seed)
+        probe_gen = torch.Generator(device=dev)
+        probe_gen.manual_seed(self.seed + 0x5EED)  # probes never consume training randomness
+        self.data = datalib.build(sc.data)
+        self.family = FAMILIES[sc.family](sc, self.data, dev, self.gen, probe_gen)
+        self.knobs: dict = {k: getattr(sc.train, k) for k in type(sc.train).model_fields}
+        self.knobs = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.knobs.items()}
+        self.steps = 0
+        self.events: list[Event] = []
+        self._pending = [p for p in self._pending if p.origin == "scheduled"]
+        self.history = History(sc.probe.history)
+        self.notes = NoteWatcher(sc.lesson.notes)
+        self.status = "ok"
+        self.message = ""
+        self._replaying = False
+        self._checkpoints: dict[int, dict] = {}
+        self._checkpoints[0] = self._snapshot()
+
+    # -- knobs --------------------------------------------------------------------------------------
+    @property
+    def knob_values(self) -> dict:
+        return {k: self.knobs[k] for k in self.scenario.knobs}
+
+    def _coerce(self, knob: str, value):
+        try:
+            return coerce_knob(self.scenario, knob, value)
+        except ScenarioError as e:
+            raise KnobError(str(e)) from None
+
+    def set(self, knob: str, value) -> Event | None:
+        """Change a knob between steps; validated against its range; logged as an event.
+
+        Changing a knob after a rewind starts a new timeline: the rewound future is dropped."""
+        v = self._coerce(knob, value)
+        self._pending = [p for p in self._pending if p.origin != "tape"]
+        if self.status == "diverged":
+            self.status, self.message = "ok", ""
+        return self._apply(knob, v)
+
+    def bump(self, knob: str, direction: int) -> Event | None:
+        spec = self.scenario.knobs.get(knob)
+        if spec is None:
+            self._coerce(knob, 0)  # raises the unknown-knob message
+        return self.set(knob, bumped(spec, self.knobs[knob], 1 if direction > 0 else -1))
+
+    def schedule(self, step: int, knob: str, value) -> None:
+        """Change a knob after `step` completed steps (the `--at` option)."""
+        if step < self.steps:
+            raise KnobError(f"{step}:{knob}={value}: step {step} is already past (now at step {self.steps})")
+        self._pending.append(_Pending(step, knob, self._coerce(knob, value), "scheduled"))
+        self._pending.sort(key=lambda p: p.step)
+
+    def _apply(self, knob, value) -> Event | None:
+        old = self.knobs[knob]
+        if old == value:
+            return None
+        self.knobs[knob] = value
+        self.family.on_knob(knob, value)
+        ev = Event(self.steps, knob, old, value)
+        self.events.append(ev)
+        return ev
+
+    def _apply_pending(self) -> None:
+        while self._pending and self._pending[0].step <= self.steps:
+            p = self._pending.pop(0)
+            self._apply(p.knob, p.value)
+
+    # -- stepping -----------------------------------------------------------------------------------
+    def step(self, n: int = 1) -> int:
+        """Run n training steps; returns how many ran (fewer if the run went non-finite)."""
+        if self.status == "diverged":
+            return 0
+        sc = self.scenario
+        every, ck = sc.probe.every, sc.probe.checkpoint_every
+        done = 0
+        for _ in range(n):
+            self._apply_pending()
+            out = self.family.train_step(self.knobs, self.gen, self.steps)
+            values = torch.stack([v.reshape(()).float() for v in out.values()]).tolist()  # one sync
+            row = dict(zip(out.keys(), values))
+            bad = next((k for k, v in row.items() if not math.isfinite(v)), None)
+            if bad is not None:
+                self._diverged(bad, row[bad])
+                break
+            self.steps += 1
+            done += 1
+            if self._replaying:
+                continue
+            if self.steps % every == 0:
+                row.update(self._measure())
+            self.history.add(self.steps, row)
+            self.notes.check(self.steps, row)
+            if self.steps % ck == 0:
+                self._checkpoint()
+            for fn in self.listeners:
+                fn(self.steps, row)
+        return done
+
+    def _measure(self) -> dict:
+        probed = self.family.probe(self.knobs, full=False)
+        return self.family.measure(probed, self.knobs)
+
+    def _diverged(self, quantity: str, value: float) -> None:
+        bad_step = self.steps + 1
+        target = self.steps
+        self.rewind(target)
+        self._apply_pending_at(target)
+        while target > 0 and self.family.parameters_finite() is not None:
+            target -= 1  # the weights went bad before the losses showed it
+            self.rewind(target)
+            self._apply_pending_at(target)
+        what = "nan" if math.isnan(value) else "inf"
+        self.status = "diverged"
+        self.message = (f"{quantity} became {what} at step {bad_step}; "
+                        f"stopped at step {self.steps}, the last good state")
+
+    def _apply_pending_at(self, step: int) -> None:
+        while self._pending and self._pending[0].step == step:
+            p = self._pending.pop(0)
+            self._apply(p.knob, p.value)
+
+    # -- checkpoints, rewind, reset -------------------------------------------------------------------
+    def _snapshot(self) -> dict:
+        return {
+            "modules": {k: {n: t.detach().clone() for n, t in m.state_dict().items()}
+                        for k, m in self.family.modules().items()},
+            "optimizers": {k: copy.deepcopy(o.state_dict()) for k, o in self.family.optimizers().items()},
+            "gen": self.gen.get_state(),
+            "knobs": copy.deepcopy(self.knobs),
+            "extra": copy.deepcopy(self.family.extra_state()),
+        }
+
+    def _restore(self, snap: dict) -> None:
+        for k, m in self.family.modules().items():
+            m.load_state_dict(snap["modules"][k])
+        for k, o in self.family.optimizers().items():
+            o.load_state_dict(copy.deepcopy(snap["optimizers"][k]))
+        self.gen.set_state(snap["gen"])
+        self.knobs = copy.deepcopy(snap["knobs"])
+        self.family.load_extra_state(copy.deepcopy(snap["extra"]))
+
+    def _checkpoint(self) -> None:
+        self._checkpoints[self.steps] = self._snapshot()
+        k = self.scenario.probe.checkpoint_every
+        dense = DENSE_CHECKPOINTS * k
+        for s in list(self._checkpoints):
+            age = self.steps - s
+            if s == 0 or age <= dense:
+                continue
+            level = int(math.log2(age / dense)) + 1
+            if (s // k) % (2**level):
+                del self._checkpoints[s]
+
+    @property
+    def checkpoint_steps(self) -> list[int]:
+        return sorted(self._checkpoints)
+
+    def rewind(self, step: int) -> int:
+        """Go back to the state after `step` steps: restore the nearest earlier checkpoint and
+        replay, re-applying the knob events on the way. Later events wait on the tape and fire
+        again when their step comes round, unless a knob is changed first."""
+        target = max(0, min(int(step), self.steps))
+        base = max(s for s in self._checkpoints if s <= target)
+        kept = [e for e in self.events if e.step < base]
+        replay = [e for e in self.events if e.step >= base]
+        self.events = kept
+        tape = [_Pending(e.step, e.knob, e.new, "tape") for e in replay]
+        self._pending = sorted(tape + self._pending, key=lambda p: p.step)
+        self._restore(self._checkpoints[base])
+        self.steps = base
+        for s in [s for s in self._checkpoints if s > target]:
+            del self._checkpoints[s]
+        self._replaying = True
+        try:
+            self.step(target - base) if target > base else None
+        finally:
+            self._replaying = False
+        self.history.truncate(target)
+        self.notes.truncate(target)
+        self.status, self.message = "ok", ""
+        return self.steps
+
+    def reset(self) -> None:
+        """Back to step 0 with the same initial weights; scheduled (--at) changes stay."""
+        self._build(self.seed)
+
+    def reseed(self, seed: int) -> None:
+        self._build(seed)
+
+    # -- probing ----------------------------------------------------------------------------------
+    def latest(self) -> dict[str, float]:
+        return self.history.latest()
+
+    def frame(self) -> Frame:
+        """A side-effect-free probe: no gradient step, no training randomness consumed."""
+        p = self.family.probe(self.knobs, full=True)
+        th = p.get("theta")
+        sc = self.scenario
+        return Frame(
+            step=self.steps, scenario=sc.name, title=sc.lesson.title, family=sc.family,
+            device=self.device, seed=self.seed, status=self.status, metrics=self.latest(),
+            knobs=dict(self.knob_values), bounds=p["bounds"], real=p["real"], fake=p["fake"],
+            real_labels=p.get("real_labels"), heat=p.get("heat"), heat_label=p.get("heat_label", ""),
+            arrows=p.get("arrows"), mode_centres=p.get("mode_centres"), captured=p.get("captured"),
+            recon=p.get("recon"), latent=p.get("latent"), kl_per_dim=p.get("kl_per_dim"),
+            theta=ThetaLandscape(*th) if th is not None else None,
+            history=self.history.curves(), events=tuple(self.events),
+            notes=tuple(self.notes.fired), message=self.message,
+        )
+
+    # -- export -----------------------------------------------------------------------------------
+    def write_metrics(self, path) -> None:
+        """The (downsampled) history as JSONL or CSV, by extension; written atomically."""
+        from engine.records import write_history
+
+        write_history(self.history, path)
+
+
+__all__ = ["Session", "DeviceError", "Note"]

@@ -1,0 +1,121 @@
+"""`genstep`: the command line. Thin: parses arguments and hands over.
+
+Headless commands (run, list, check, plot) never import textual; `tui` and `serve` do, when asked.
+Every user error is one line on stderr and exit code 2; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one clear line, exit 2 (argparse's own habit, minus the usage dump)
+        self.exit(EXIT_USAGE, f"genstep: {message} (see genstep {self.prog.split()[-1]} --help)\n"
+                  if " " in self.prog else f"genstep: {message} (see genstep --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="genstep", description="Step through the training of generative models and watch the dynamics.")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    r = sub.add_parser("run", help="run a scenario headless and print its final metrics")
+    r.add_argument("scenario", help="a shipped name (genstep list) or a path to a .toml file")
+    r.add_argument("--steps", type=_nonneg_int, default=None, help="steps to run (default: the lesson's horizon)")
+    r.add_argument("--seed", type=_int, default=0)
+    r.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a scenario field, e.g. model.hidden=64 (repeatable)")
+    r.add_argument("--at", dest="at", action="append", default=[], metavar="STEP:KNOB=VALUE",
+                   help="change a knob after STEP steps, e.g. 3000:beta=0.1 (repeatable)")
+    r.add_argument("--metrics-out", metavar="FILE", help="write every step's metrics (.jsonl or .csv)")
+    r.add_argument("--samples-out", metavar="FILE.csv", help="write the final probe's generated points (x,y)")
+    r.add_argument("--json", action="store_true", help="print the summary as one JSON object, last on stdout")
+
+    sub.add_parser("list", help="the shipped scenarios, one per line")
+    c = sub.add_parser("check", help="validate a scenario file")
+    c.add_argument("file")
+    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
+    pl = sub.add_parser("plot", help="static charts of a finished run's metrics file")
+    pl.add_argument("file", help="a metrics file written by --metrics-out (.jsonl or .csv)")
+    pl.add_argument("--metrics", default=None, help="comma-separated metric names (default: all, grouped)")
+    pl.add_argument("--width", type=_nonneg_int, default=None)
+    pl.add_argument("--height", type=_nonneg_int, default=None)
+
+    for name, helptext in (("tui", "the app (the default with no command)"), ("serve", "serve the app in a browser")):
+        t = sub.add_parser(name, help=helptext)
+        t.add_argument("scenario", nargs="?", default=None)
+        if name == "tui":
+            t.add_argument("--seed", type=_int, default=0)
+            t.add_argument("--device", default="auto")
+            t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+        else:
+            t.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+            t.add_argument("--port", type=_nonneg_int, default=8000)
+    return p
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def _nonneg_int(text: str) -> int:
+    v = _int(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return v
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    cmd = args.command or "tui"
+    try:
+        if cmd == "run":
+            from tui.headless import run
+
+            return run(args)
+        if cmd == "list":
+            from tui.headless import list_cmd
+
+            return list_cmd()
+        if cmd == "check":
+            from tui.headless import check
+
+            return check(args.file, args.overrides)
+        if cmd == "plot":
+            from tui.headless import plot
+
+            return plot(args.file, args.metrics, args.width, args.height)
+        if cmd == "serve":
+            from tui.serve import serve
+
+            return serve(args.scenario, host=args.host, port=args.port)
+        from tui.app import run_app
+
+        return run_app(getattr(args, "scenario", None), seed=getattr(args, "seed", 0),
+                       device=getattr(args, "device", "auto"), overrides=getattr(args, "overrides", []))
+    except KeyboardInterrupt:
+        print("genstep: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `genstep plot ... | head`: the reader left, nothing to say
+        sys.stderr.close()
+        return 0
+    except Exception as e:  # noqa: BLE001 - the last line of defence: never a traceback
+        from engine.config import ScenarioError
+
+        if isinstance(e, (ScenarioError, ValueError, OSError)):
+            print(f"genstep: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"genstep: internal error: {type(e).__name__}: {e} (please report it)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""The headless commands: run, list, check, plot. rich for progress and messages; never textual."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+
+from engine.catalog import list_scenarios, load_scenario
+from engine.config import ScenarioError
+
+EXIT_OK, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
+CHUNK = 25  # steps between progress updates and Ctrl+C checks
+
+
+def _err(msg: str) -> None:
+    print(f"genstep: {msg}", file=sys.stderr)
+
+
+def list_cmd() -> int:
+    rows = list_scenarios()
+    width = max((len(n) for n, _ in rows), default=0)
+    for name, title in rows:
+        print(f"{name:<{width}}  {title}")
+    return EXIT_OK
+
+
+def check(path: str, overrides=()) -> int:
+    sc = load_scenario(path, overrides)
+    from engine import data
+
+    data.build(sc.data)  # a CSV data file is read and checked too
+    print(f"{path}: ok ({sc.family}, {len(sc.knobs)} knobs, lesson '{sc.lesson.title}')")
+    return EXIT_OK
+
+
+INT_METRICS = ("modes", "modes_total", "active_units")
+
+
+def _clean(name: str, v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return int(v) if name in INT_METRICS else v
+
+
+def run(args) -> int:
+    from engine.knobs import parse_at
+    from engine.records import MetricsWriter, check_path, write_rows
+
+    sc = load_scenario(args.scenario, args.overrides)
+    schedule = [parse_at(t) for t in args.at]
+    writer = MetricsWriter(args.metrics_out) if args.metrics_out else None
+    if args.samples_out:
+        p = check_path(args.samples_out)
+        if p.suffix.lower() != ".csv":
+            raise ScenarioError(f"--samples-out {p}: expected a file name ending in .csv")
+    steps = sc.lesson.steps if args.steps is None else args.steps
+
+    from engine.session import Session  # torch loads here, after the arguments are known good
+
+    session = Session(sc, seed=args.seed, device=args.device)
+    for step, knob, value in schedule:
+        session.schedule(step, knob, value)
+    if writer:
+        session.listeners.append(writer.add)
+
+    status = "ok"
+    t0 = time.perf_counter()
+    try:
+        _run_steps(session, steps, show_progress=sys.stderr.isatty())
+    except KeyboardInterrupt:
+        status = "interrupted"
+    finally:
+        elapsed = time.perf_counter() - t0
+        if writer:
+            writer.close()
+    if session.status == "diverged":
+        status = "diverged"
+        _err(f"diverged: {session.message}")
+    if args.samples_out:
+        fake = session.frame().fake
+        write_rows([{"x": float(x), "y": float(y)} for x, y in fake], args.samples_out)
+
+    summary = {
+        "scenario": sc.name, "seed": session.seed, "steps": session.steps, "device": session.device,
+        "status": status, "elapsed_s": round(elapsed, 3),
+        "steps_per_s": round(session.steps / elapsed, 1) if elapsed > 0 else None,
+        "final": {k: _clean(k, v) for k, v in session.latest().items()},
+        "events": [e.as_dict() for e in session.events],
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        _print_summary(summary, sc)
+    if status == "interrupted":
+        _err(f"interrupted at step {session.steps}" + (f"; metrics written to {args.metrics_out}" if writer else ""))
+        return EXIT_INTERRUPTED
+    return EXIT_DIVERGED if status == "diverged" else EXIT_OK
+
+
+def _run_steps(session, steps: int, show_progress: bool) -> None:
+    if not show_progress:
+        while session.steps < steps and session.status == "ok":
+            if session.step(min(CHUNK * 20, steps - session.steps)) == 0:
+                break
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    cols = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"), TimeRemainingColumn())
+    with Progress(*cols, transient=True) as bar:
+        task = bar.add_task(session.scenario.name, total=steps, info="")
+        while session.steps < steps and session.status == "ok":
+            if session.step(min(CHUNK, steps - session.steps)) == 0:
+                break
+            bar.update(task, completed=session.steps, info=_brief(session.latest()))
+
+
+def _brief(m: dict) -> str:
+    keys = [k for k in ("loss_d", "loss_g", "loss", "kl", "modes", "theta") if k in m]
+    return "  ".join(f"{k} {m[k]:.3g}" for k in keys)
+
+
+def _print_summary(summary: dict, sc) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    t = Table(title=f"{sc.lesson.title} — step {summary['steps']} ({summary['status']})", show_header=True)
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    for k, v in summary["final"].items():
+        t.add_row(k, "—" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v)))
+    con.print(t)
+    con.print(f"seed {summary['seed']}, {summary['device']}, {summary['elapsed_s']:.1f} s, "
+              f"{summary['steps_per_s']} steps/s")
+    for e in summary["events"]:
+        con.print(f"  step {e['step']}: {e['knob']} {e['old']} -> {e['new']}")
+
+
+GROUPS = {
+    "losses": ("loss_d", "loss_g", "loss", "recon"),
+    "divergences (nats) and W1": ("kl_grid", "js_grid", "w1", "w1_true", "js_true", "kl", "mi"),
+    "mode coverage": ("modes", "hq", "rev_kl_modes"),
+    "parameters": ("theta", "grad_theta", "grad_norm_d", "active_units", "beta", "elbo"),
+}
+
+
+def plot(path: str, metrics: str | None, width: int | None, height: int | None) -> int:
+    from engine.records import read_rows
+    import plotext as plt
+
+    rows = read_rows(path)
+    present = {k for r in rows for k, v in r.items() if k != "step" and v is not None}
+    if metrics:
+        wanted = [m.strip() for m in metrics.split(",") if m.strip()]
+        missing = [m for m in wanted if m not in present]
+        if missing:
+            raise ScenarioError(f"{path}: no metric {', '.join(missing)} (present: {', '.join(sorted(present))})")
+        groups = {", ".join(wanted): tuple(wanted)}
+    else:
+        groups = {g: tuple(m for m in ms if m in present) for g, ms in GROUPS.items()}
+    for title, names in groups.items():
+        if not names:
+            continue
+        plt.clf()
+        plt.theme("clear")
+        if width or height:
+            plt.plotsize(width or plt.terminal_width(), height or 15)
+        else:
+            plt.plotsize(min(plt.terminal_width() or 100, 120), 15)
+        for name in names:
+            pts = [(r["step"], r[name]) for r in rows if r.get(name) is not None]
+            if pts:
+                plt.plot([p[0] for p in pts], [p[1] for p in pts], label=name, marker="braille")
+        plt.title(f"{title} — {path}")
+        plt.xlabel("step")
+        plt.show()
+    return EXIT_OK

@@ -1,0 +1,115 @@
+"""Colours for the live panels: a small palette of ids, colour maps and cached styles.
+
+Every picture is drawn into integer colour ids (numpy arrays), and ids become rich `Style`s only
+once, when a row is turned into segments. Id 0 means "the widget's own colour" (the theme's).
+
+The maps are chosen to read for colour-blind users and to survive the drop to 256 colours:
+- `SEQUENTIAL`: viridis-like (dark violet -> teal -> yellow); lightness rises monotonically, so the
+  order of values reads even in grey.
+- `DIVERGING`: blue (low) -> dark neutral (middle) -> orange (high), kept dark so that bright dots
+  drawn over it stay visible. Blue/orange is the pair that deuteranopes and protanopes separate.
+- `CATEGORICAL`: the Okabe-Ito set, for clusters and series.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.color import Color
+from rich.style import Style
+
+_RGB: list[tuple[int, int, int] | None] = [None]  # id 0: the theme's colour
+_IDS: dict[tuple[int, int, int], int] = {}
+_STYLES: dict[int, Style] = {}
+
+
+def color_id(rgb: str | tuple[int, int, int]) -> int:
+    """The palette id of a colour given as '#rrggbb' or an (r, g, b) triple."""
+    if isinstance(rgb, str):
+        h = rgb.lstrip("#")
+        rgb = (int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16))
+    rgb = tuple(int(c) for c in rgb)
+    found = _IDS.get(rgb)
+    if found is None:
+        found = _IDS[rgb] = len(_RGB)
+        _RGB.append(rgb)
+    return found
+
+
+def rgb_of(cid: int) -> tuple[int, int, int] | None:
+    """The (r, g, b) of a palette id; None for id 0 (the theme's colour)."""
+    return _RGB[cid]
+
+
+def style_of(fg: int, bg: int) -> Style:
+    """The rich Style for a foreground/background pair of ids, built once and cached."""
+    key = fg * 65536 + bg
+    style = _STYLES.get(key)
+    if style is None:
+        f, b = _RGB[fg], _RGB[bg]
+        style = Style(
+            color=Color.from_rgb(*f) if f else None,
+            bgcolor=Color.from_rgb(*b) if b else None,
+        )
+        _STYLES[key] = style
+    return style
+
+
+def _ramp(anchors: list[str], levels: int) -> np.ndarray:
+    """Interpolate anchor colours into `levels` palette ids (an int32 array, low to high)."""
+    rgb = np.array([[int(a[i : i + 2], 16) for i in (1, 3, 5)] for a in anchors], float)
+    t = np.linspace(0.0, len(anchors) - 1, levels)
+    lo = np.minimum(t.astype(int), len(anchors) - 2)
+    frac = (t - lo)[:, None]
+    mixed = np.rint(rgb[lo] * (1 - frac) + rgb[lo + 1] * frac).astype(int)
+    return np.array([color_id(tuple(c)) for c in mixed], np.int32)
+
+
+# viridis-like anchors (lightness increases monotonically)
+SEQUENTIAL = _ramp(["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"], 24)
+# blue (critic says "fake") -> neutral -> orange (critic says "real"); dark so dots stay readable
+DIVERGING = _ramp(["#1d4f91", "#2f5d8a", "#303036", "#8a5220", "#b8641a"], 17)
+# Okabe-Ito, in an order where neighbours differ in lightness too
+CATEGORICAL = np.array(
+    [
+        color_id(c)
+        for c in ("#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7")
+    ]
+    + [color_id("#bbbbbb")],
+    np.int32,
+)
+
+# named colours used by the panels
+REAL = color_id("#e8e8e8")  # data: near-white
+FAKE = color_id("#ffd700")  # generated: yellow
+RECON = color_id("#e69f00")  # VAE reconstructions: orange
+PRIOR = color_id("#56b4e9")  # VAE prior samples: sky blue
+ARROW = color_id("#56b4e9")
+ARROW_TIP = color_id("#cdeeff")
+AXIS = color_id("#8a8a8a")  # tick labels and frame
+MARKER = color_id("#b58cd9")  # knob-change markers (violet: distinct from every series)
+NOW = color_id("#e8e8e8")
+GOOD = color_id("#009e73")
+BAD = color_id("#d55e00")
+
+
+def map_values(values: np.ndarray, cmap: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Map values to palette ids of `cmap` over [lo, hi] (clipped; NaN -> the lowest colour)."""
+    span = hi - lo if hi > lo else 1.0
+    t = np.nan_to_num((values - lo) / span, nan=0.0, posinf=1.0, neginf=0.0)
+    idx = np.clip((t * len(cmap)).astype(np.int64), 0, len(cmap) - 1)
+    return cmap[idx]
+
+
+def diverging_range(values: np.ndarray) -> tuple[float, float]:
+    """A range for a diverging map: centred on the median, wide enough for the 2nd-98th percentile.
+
+    Centring on the median (not 0) keeps the picture informative for critics whose output has an
+    arbitrary offset (a WGAN critic); the low side is still "more fake", the high side "more real".
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return -1.0, 1.0
+    mid = float(np.median(finite))
+    lo, hi = np.percentile(finite, [2, 98])
+    half = max(hi - mid, mid - lo, 1e-9)
+    return mid - half, mid + half

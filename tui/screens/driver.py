@@ -1,0 +1,128 @@
+"""The training loop behind the dashboard: owns the Session, runs in one thread worker.
+
+Nothing here imports textual. The UI thread never calls the Session; it sends commands
+(callables taking the session) through a queue, and the driver applies them between steps, so a
+knob change lands exactly between two steps and is recorded by the engine as an event. Each
+command answers through a `Future` (its result, or the engine's refusal).
+
+The driver publishes the latest Frame (with a version number) at most ~12 times a second while
+running and at once after a command; the UI polls `version` on its own timer.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+TICK_S = 0.1  # one "tick": the driver does `speed` steps per tick while running
+PUBLISH_S = 1 / 12  # at most this often a new frame is probed while running
+SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+
+Command = Callable[[Any], Any]
+
+
+def default_speed(horizon: int, seconds: float = 30.0) -> int:
+    """Steps per tick that show a lesson's horizon in about `seconds` (at best)."""
+    want = max(1.0, horizon / (seconds / TICK_S))
+    return min(SPEEDS, key=lambda s: abs(s - want))
+
+
+class Driver:
+    """Runs steps and commands for one session; `run()` is the body of the thread worker."""
+
+    def __init__(self, session: Any, speed: int = 10) -> None:
+        self.session = session
+        self.speed = speed
+        self.running = False
+        self.version = 0  # bumped at every publish
+        self.latest = None  # the last Frame
+        self.checkpoints: list[int] = []
+        self.rate = 0.0  # measured steps per second while running
+        self.diverged: str = ""  # the engine's message when a run stops on a non-finite value
+        self._commands: queue.SimpleQueue[tuple[Command, Future]] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self.finished = threading.Event()
+        self._dirty = True
+
+    # -- called from the UI thread -----------------------------------------------------------
+
+    def send(self, command: Command) -> Future:
+        """Queue `command(session)`; it runs between two steps. The Future holds its result."""
+        future: Future = Future()
+        self._commands.put((command, future))
+        return future
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._commands.put((lambda s: None, Future()))  # wake a waiting loop
+
+    def join(self, timeout: float = 10.0) -> bool:
+        """Wait until the loop has left (only after it was started); True if it did."""
+        return self.finished.wait(timeout)
+
+    # -- the loop (worker thread) -----------------------------------------------------------
+
+    def run(self) -> None:
+        try:
+            self._publish()
+            last_publish = time.monotonic()
+            window_t, window_steps = time.monotonic(), 0
+            while not self._stop.is_set():
+                tick_start = time.monotonic()
+                self._drain(block=not self.running)
+                if self._stop.is_set():
+                    break
+                if self.running:
+                    done = self.session.step(self.speed)
+                    window_steps += done
+                    self._dirty = self._dirty or done > 0
+                    if self.session.status != "ok" or done < self.speed:
+                        self.running = False
+                        self.diverged = self.session.message or "the run stopped"
+                now = time.monotonic()
+                if now - window_t >= 0.5:
+                    self.rate = window_steps / (now - window_t) if self.running else 0.0
+                    window_t, window_steps = now, 0
+                if self._dirty and (not self.running or now - last_publish >= PUBLISH_S):
+                    self._publish()
+                    last_publish = time.monotonic()
+                if self.running:  # hold the pace of `speed` steps per tick; wake for commands
+                    rest = TICK_S - (time.monotonic() - tick_start)
+                    if rest > 0:
+                        self._drain(block=True, timeout=rest)
+        finally:
+            self.running = False
+            self.finished.set()
+
+    def _drain(self, block: bool, timeout: float = 0.25) -> None:
+        """Apply every queued command; if `block`, first wait up to `timeout` for one."""
+        try:
+            item = self._commands.get(timeout=timeout) if block else self._commands.get_nowait()
+        except queue.Empty:
+            return
+        while True:
+            command, future = item
+            try:
+                future.set_result(command(self.session))
+            except Exception as exc:  # the engine's refusal goes back to whoever asked
+                future.set_exception(exc)
+            self._dirty = True
+            if self.session.status != "ok":
+                self.running = False
+                self.diverged = self.session.message or "the run stopped"
+            elif self.diverged and self.session.status == "ok":
+                self.diverged = ""  # reset / rewind brought the run back
+            try:
+                item = self._commands.get_nowait()
+            except queue.Empty:
+                return
+
+    def _publish(self) -> None:
+        self.latest = self.session.frame()
+        self.checkpoints = list(self.session.checkpoint_steps)
+        self._dirty = False
+        self.version += 1
