@@ -232,9 +232,13 @@ def _describe(err: dict) -> str:
         return f"{where}: unknown key"
     if kind == "missing":
         return f"{where}: required field is missing"
-    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
+    if kind == "union_tag_not_found":
+        key = err.get("ctx", {}).get("discriminator", "").strip("'")
+        field = ".".join(loc + [key]) if key else where
+        return f"{field}: required field is missing"
+    if kind == "union_tag_invalid":
         ctx = err.get("ctx", {})
-        return f"{where}: expected one of {ctx.get('expected_tags', '')}, got {ctx.get('tag', 'nothing')!r}"
+        return f"{where}: expected one of {ctx.get('expected_tags', '')}, got {ctx.get('tag')!r}"
     got = err.get("input")
     got_s = "" if isinstance(got, (dict, list)) else f" (got {got!r})"
     return f"{where}: {msg[0].lower() + msg[1:]}{got_s}"

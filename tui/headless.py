@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import time
 
@@ -170,11 +171,19 @@ def plot(path: str, metrics: str | None, width: int | None, height: int | None) 
             plt.plotsize(width or plt.terminal_width(), height or 15)
         else:
             plt.plotsize(min(plt.terminal_width() or 100, 120), 15)
-        for name in names:
+        # without colour (a pipe, a file) series are told apart by their marker
+        markers = ["braille"] * len(names) if sys.stdout.isatty() else ["braille", "x", "+", "o", "*", "dot"]
+        for name, marker in zip(names, markers):
             pts = [(r["step"], r[name]) for r in rows if r.get(name) is not None]
             if pts:
-                plt.plot([p[0] for p in pts], [p[1] for p in pts], label=name, marker="braille")
-        plt.title(f"{title} — {path}")
+                plt.plot([p[0] for p in pts], [p[1] for p in pts], label=name, marker=marker)
+        plt.title(title)
         plt.xlabel("step")
-        plt.show()
+        chart = plt.build()
+        if not sys.stdout.isatty():
+            chart = ANSI.sub("", chart)
+        print(chart)
     return EXIT_OK
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
