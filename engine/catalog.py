@@ -8,16 +8,10 @@ from engine.config import Scenario, ScenarioError, load, read_toml
 
 
 def scenario_dir() -> Path:
-    """The shipped scenarios: inside the installed package, or `scenarios/` of a checkout."""
-    try:
-        from importlib.resources import files
-
-        p = Path(str(files("engine.scenarios")))
-        if p.is_dir():
-            return p
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return Path(__file__).resolve().parent.parent / "scenarios"
+    """The shipped scenarios: engine/scenarios/ in an installed wheel, scenarios/ in a checkout."""
+    here = Path(__file__).resolve().parent
+    installed = here / "scenarios"
+    return installed if installed.is_dir() else here.parent / "scenarios"
 
 
 def list_scenarios() -> list[tuple[str, str]]:

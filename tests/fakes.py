@@ -165,8 +165,9 @@ class FakeSession:
 
     def write_metrics(self, path) -> None:
         f = self.frame()
+        first = next(iter(f.history.values()))
         with open(path, "w") as out:
-            for i, s in enumerate(f.history["loss"].steps if "loss" in f.history else []):
+            for i, s in enumerate(first.steps):
                 row = {"step": int(s)}
                 row.update({k: float(c.values[i]) for k, c in f.history.items()})
                 out.write(json.dumps(row) + "\n")

@@ -99,6 +99,14 @@ class Canvas:
         self.bg[sl] = color
         self.under[sl] = color
 
+    def paste(self, other: "Canvas", x0: int, y0: int) -> None:
+        """Copy another canvas into this one with its top-left cell at (x0, y0) (clipped)."""
+        h = max(0, min(other.height, self.height - y0))
+        w = max(0, min(other.width, self.width - x0))
+        dst = np.s_[y0 : y0 + h, x0 : x0 + w]
+        for name in ("chars", "fg", "bg", "under", "bits"):
+            getattr(self, name)[dst] = getattr(other, name)[:h, :w]
+
     # -- output ------------------------------------------------------------------------------
 
     def strips(self, base: Style | None = None) -> list[Strip]:

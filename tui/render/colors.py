@@ -6,15 +6,15 @@ once, when a row is turned into segments. Id 0 means "the widget's own colour" (
 The maps are chosen to read for colour-blind users and to survive the drop to 256 colours:
 - `SEQUENTIAL`: viridis-like (dark violet -> teal -> yellow); lightness rises monotonically, so the
   order of values reads even in grey.
-- `DIVERGING`: blue (low) -> dark neutral (middle) -> orange (high), kept dark so that bright dots
-  drawn over it stay visible. Blue/orange is the pair that deuteranopes and protanopes separate.
+- `DIVERGING`: blue (low) -> dark neutral (middle) -> orange (high), seven steps of the 256-colour
+  palette, kept dark so that bright dots drawn over it stay visible. Blue/orange is the pair that deuteranopes and protanopes separate.
 - `CATEGORICAL`: the Okabe-Ito set, for clusters and series.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from rich.color import Color
+from rich.color import Color, ColorSystem
 from rich.style import Style
 
 _RGB: list[tuple[int, int, int] | None] = [None]  # id 0: the theme's colour
@@ -54,20 +54,45 @@ def style_of(fg: int, bg: int) -> Style:
     return style
 
 
-def _ramp(anchors: list[str], levels: int) -> np.ndarray:
-    """Interpolate anchor colours into `levels` palette ids (an int32 array, low to high)."""
+def _snap256(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
+    """The colour a 256-colour terminal shows for `rgb` (so both kinds of terminal agree)."""
+    c = Color.from_rgb(*rgb).downgrade(ColorSystem.EIGHT_BIT).get_truecolor()
+    return (c.red, c.green, c.blue)
+
+
+def _lum(rgb: tuple[int, int, int]) -> float:
+    return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
+
+
+def _ramp(anchors: list[str], levels: int, monotone: bool = False) -> np.ndarray:
+    """Interpolate anchor colours into palette ids (low to high), snapped to the 256 palette.
+
+    Neighbouring levels that snap to the same colour are merged; with `monotone`, a level darker
+    than the one before it is dropped, so lightness keeps increasing in every terminal.
+    """
     rgb = np.array([[int(a[i : i + 2], 16) for i in (1, 3, 5)] for a in anchors], float)
     t = np.linspace(0.0, len(anchors) - 1, levels)
     lo = np.minimum(t.astype(int), len(anchors) - 2)
     frac = (t - lo)[:, None]
     mixed = np.rint(rgb[lo] * (1 - frac) + rgb[lo + 1] * frac).astype(int)
-    return np.array([color_id(tuple(c)) for c in mixed], np.int32)
+    kept: list[tuple[int, int, int]] = []
+    for c in mixed:
+        snapped = _snap256(tuple(int(v) for v in c))
+        if kept and (snapped == kept[-1] or (monotone and _lum(snapped) < _lum(kept[-1]))):
+            continue
+        kept.append(snapped)
+    return np.array([color_id(c) for c in kept], np.int32)
 
 
 # viridis-like anchors (lightness increases monotonically)
-SEQUENTIAL = _ramp(["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"], 24)
-# blue (critic says "fake") -> neutral -> orange (critic says "real"); dark so dots stay readable
-DIVERGING = _ramp(["#1d4f91", "#2f5d8a", "#303036", "#8a5220", "#b8641a"], 17)
+SEQUENTIAL = _ramp(["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"], 48, monotone=True)
+# blue (critic says "fake") -> neutral -> orange (critic says "real"), picked from the 256-colour
+# palette itself (an interpolated dark ramp collapses to repeated greys there); dark enough that
+# white and yellow dots drawn over it stay readable
+DIVERGING = np.array(
+    [color_id(c) for c in ("#005faf", "#005f87", "#5f5f87", "#3a3a3a", "#875f00", "#af5f00", "#d75f00")],
+    np.int32,
+)
 # Okabe-Ito, in an order where neighbours differ in lightness too
 CATEGORICAL = np.array(
     [

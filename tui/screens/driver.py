@@ -56,6 +56,15 @@ class Driver:
         self._commands.put((command, future))
         return future
 
+    def play(self, on: bool) -> Future:
+        """Start or pause the run (as a command, so it wakes a waiting loop at once)."""
+
+        def set_running(session: Any) -> bool:
+            self.running = bool(on) and session.status == "ok"
+            return self.running
+
+        return self.send(set_running)
+
     def stop(self) -> None:
         self._stop.set()
         self._commands.put((lambda s: None, Future()))  # wake a waiting loop
