@@ -61,6 +61,10 @@ def run(args) -> int:
     from engine.session import Session  # torch loads here, after the arguments are known good
 
     session = Session(sc, seed=args.seed, device=args.device)
+    if session.device == "cpu":
+        from engine.session import use_one_cpu_thread
+
+        use_one_cpu_thread()
     for step, knob, value in schedule:
         session.schedule(step, knob, value)
     if writer:
