@@ -236,10 +236,9 @@ def fake_frame(scenario: Scenario, seed=0, step=0, knobs=None, events=(), status
 class FakeFactory:
     """What the app is handed instead of the engine: opens fake sessions, lists fake scenarios."""
 
-    knob_errors = (KnobError,)
-
-    def __init__(self) -> None:
+    def __init__(self, start_step: int = 0) -> None:
         self.opened: list[FakeSession] = []
+        self.start_step = start_step  # sessions open already this far (for fixed snapshots)
 
     def scenarios(self) -> list[tuple[str, str]]:
         return [(name, title) for name, (_, title) in SCENARIOS.items()]
@@ -247,5 +246,6 @@ class FakeFactory:
     def __call__(self, name: str, seed: int = 0, device: str = "auto", overrides=()):
         sc = load_scenario(name, overrides)
         session = FakeSession(sc, seed, device)
+        session.step(self.start_step)
         self.opened.append(session)
         return sc, session

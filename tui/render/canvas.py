@@ -110,27 +110,35 @@ class Canvas:
     # -- output ------------------------------------------------------------------------------
 
     def strips(self, base: Style | None = None) -> list[Strip]:
-        """One Strip per row, with runs of equal style merged into single segments."""
+        """One Strip per row, with runs of equal style merged into single segments.
+
+        `base` (the widget's own style) goes under every segment, so id 0 shows the theme.
+        """
         if self.width == 0:
             return [Strip([], 0) for _ in range(self.height)]
         key = (self.fg.astype(np.int64) << 32) | self.bg.astype(np.int64)
         # a cell starts a new run where its style differs from its left neighbour
         change = np.ones((self.height, self.width), bool)
         change[:, 1:] = key[:, 1:] != key[:, :-1]
+        rows, cols = np.nonzero(change)
+        run_keys = key[rows, cols].tolist()
         text = self.chars.tobytes().decode("utf-32-le")
+        styles: dict[int, Style] = {}
+        for k in set(run_keys):
+            style = style_of(k >> 32, k & 0xFFFFFFFF)
+            styles[k] = base + style if base is not None else style
         out: list[Strip] = []
         width = self.width
-        fg, bg = self.fg, self.bg
+        bounds = np.searchsorted(rows, np.arange(self.height + 1)).tolist()
+        cols = cols.tolist()
         for row in range(self.height):
-            line = text[row * width : (row + 1) * width]
-            starts = np.flatnonzero(change[row]).tolist()
-            starts.append(width)
-            segments = []
-            for a, b in zip(starts, starts[1:]):
-                style = style_of(int(fg[row, a]), int(bg[row, a]))
-                if base is not None:
-                    style = base + style
-                segments.append(Segment(line[a:b], style))
+            a, b = bounds[row], bounds[row + 1]
+            starts = cols[a:b] + [width]
+            offset = row * width
+            segments = [
+                Segment(text[offset + x0 : offset + x1], styles[k])
+                for x0, x1, k in zip(starts, starts[1:], run_keys[a:b])
+            ]
             out.append(Strip(segments, width))
         return out
 

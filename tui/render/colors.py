@@ -6,7 +6,7 @@ once, when a row is turned into segments. Id 0 means "the widget's own colour" (
 The maps are chosen to read for colour-blind users and to survive the drop to 256 colours:
 - `SEQUENTIAL`: viridis-like (dark violet -> teal -> yellow); lightness rises monotonically, so the
   order of values reads even in grey.
-- `DIVERGING`: blue (low) -> dark neutral (middle) -> orange (high), seven steps of the 256-colour
+- `DIVERGING`: blue (low) -> dark neutral (middle) -> orange (high), five steps of the 256-colour
   palette, kept dark so that bright dots drawn over it stay visible. Blue/orange is the pair that deuteranopes and protanopes separate.
 - `CATEGORICAL`: the Okabe-Ito set, for clusters and series.
 """
@@ -90,7 +90,7 @@ SEQUENTIAL = _ramp(["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"], 48, 
 # palette itself (an interpolated dark ramp collapses to repeated greys there); dark enough that
 # white and yellow dots drawn over it stay readable
 DIVERGING = np.array(
-    [color_id(c) for c in ("#005faf", "#005f87", "#5f5f87", "#3a3a3a", "#875f00", "#af5f00", "#d75f00")],
+    [color_id(c) for c in ("#005faf", "#005f87", "#303030", "#875f00", "#af5f00")],
     np.int32,
 )
 # Okabe-Ito, in an order where neighbours differ in lightness too

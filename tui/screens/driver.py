@@ -6,7 +6,8 @@ knob change lands exactly between two steps and is recorded by the engine as an 
 command answers through a `Future` (its result, or the engine's refusal).
 
 The driver publishes the latest Frame (with a version number) at most ~12 times a second while
-running and at once after a command; the UI polls `version` on its own timer.
+running (less when a probe is expensive, so probing never takes more than about a quarter of the
+training time) and at once after a command; the UI polls `version` on its own timer.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 TICK_S = 0.1  # one "tick": the driver does `speed` steps per tick while running
 PUBLISH_S = 1 / 12  # at most this often a new frame is probed while running
+CHUNK_S = 0.03  # steps run in chunks of about this long; commands wait at most one chunk
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 
 Command = Callable[[Any], Any]
@@ -47,6 +49,11 @@ class Driver:
         self._stop = threading.Event()
         self.finished = threading.Event()
         self._dirty = True
+        self.pending = 0  # steps asked for with n / N, not yet run
+        self._per_step = 0.001  # measured seconds per step, to size chunks
+        self._last_publish = 0.0
+        self._probe_s = 0.0  # measured seconds per frame() probe
+        self._window = (0.0, 0)  # (start, steps) of the current steps/s window
 
     # -- called from the UI thread -----------------------------------------------------------
 
@@ -73,39 +80,82 @@ class Driver:
         """Wait until the loop has left (only after it was started); True if it did."""
         return self.finished.wait(timeout)
 
+    def request_steps(self, n: int) -> Future:
+        """Queue n steps (for a paused run); they run in short chunks, so keys stay responsive."""
+
+        def add(session: Any) -> int:
+            self.pending += n
+            return self.pending
+
+        return self.send(add)
+
+    def cancel_steps(self) -> None:
+        """Drop queued steps (call from a command: reset, reseed and rewind do)."""
+        self.pending = 0
+
     # -- the loop (worker thread) -----------------------------------------------------------
 
     def run(self) -> None:
         try:
             self._publish()
-            last_publish = time.monotonic()
-            window_t, window_steps = time.monotonic(), 0
+            self._last_publish = time.monotonic()
+            self._window = (time.monotonic(), 0)
             while not self._stop.is_set():
                 tick_start = time.monotonic()
-                self._drain(block=not self.running)
-                if self._stop.is_set():
-                    break
-                if self.running:
-                    done = self.session.step(self.speed)
-                    window_steps += done
-                    self._dirty = self._dirty or done > 0
-                    if self.session.status != "ok" or done < self.speed:
-                        self.running = False
-                        self.diverged = self.session.message or "the run stopped"
-                now = time.monotonic()
-                if now - window_t >= 0.5:
-                    self.rate = window_steps / (now - window_t) if self.running else 0.0
-                    window_t, window_steps = now, 0
-                if self._dirty and (not self.running or now - last_publish >= PUBLISH_S):
-                    self._publish()
-                    last_publish = time.monotonic()
-                if self.running:  # hold the pace of `speed` steps per tick; wake for commands
+                self._drain(block=not (self.running or self.pending))
+                budget = self.pending or (self.speed if self.running else 0)
+                if budget:
+                    self._run_steps(budget)
+                self._measure()
+                self._maybe_publish()
+                if self.running and not self.pending:  # hold `speed` steps per tick
                     rest = TICK_S - (time.monotonic() - tick_start)
                     if rest > 0:
                         self._drain(block=True, timeout=rest)
         finally:
             self.running = False
             self.finished.set()
+
+    def _run_steps(self, budget: int) -> None:
+        """Up to `budget` steps in chunks of ~CHUNK_S, applying commands and publishing between."""
+        done = 0
+        while done < budget and not self._stop.is_set():
+            chunk = max(1, min(budget - done, int(CHUNK_S / max(self._per_step, 1e-6))))
+            t0 = time.monotonic()
+            n = self.session.step(chunk)
+            elapsed = time.monotonic() - t0
+            if n:
+                self._per_step = 0.7 * self._per_step + 0.3 * elapsed / n
+            done += n
+            self._window = (self._window[0], self._window[1] + n)
+            self._dirty = self._dirty or n > 0
+            if self.pending:
+                self.pending = max(0, self.pending - n)
+            if self.session.status != "ok" or n < chunk:
+                self.running, self.pending = False, 0
+                self.diverged = self.session.message or "the run stopped"
+                return
+            self._maybe_publish()
+            if not self._commands.empty():
+                self._drain(block=False)
+                if not (self.running or self.pending):
+                    return
+                budget = min(budget, self.pending or self.speed)
+
+    def _measure(self) -> None:
+        start, steps = self._window
+        now = time.monotonic()
+        if now - start >= 0.5:
+            self.rate = steps / (now - start) if (self.running or self.pending) else 0.0
+            self._window = (now, 0)
+
+    def _maybe_publish(self) -> None:
+        busy = self.running or self.pending
+        # probing costs time too: while busy, keep it under about a quarter of the worker's time
+        gap = max(PUBLISH_S, 3.0 * self._probe_s)
+        if self._dirty and (not busy or time.monotonic() - self._last_publish >= gap):
+            self._publish()
+            self._last_publish = time.monotonic()
 
     def _drain(self, block: bool, timeout: float = 0.25) -> None:
         """Apply every queued command; if `block`, first wait up to `timeout` for one."""
@@ -131,7 +181,9 @@ class Driver:
                 return
 
     def _publish(self) -> None:
+        t0 = time.monotonic()
         self.latest = self.session.frame()
+        self._probe_s = 0.5 * self._probe_s + 0.5 * (time.monotonic() - t0)
         self.checkpoints = list(self.session.checkpoint_steps)
         self._dirty = False
         self.version += 1

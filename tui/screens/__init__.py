@@ -1,0 +1,1 @@
+"""Screens of the app: the dashboard (and its training driver), the picker and the dialogs."""

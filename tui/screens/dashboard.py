@@ -1,0 +1,412 @@
+"""The dashboard: one lesson's run, its panels, and every key that drives it.
+
+The Session lives in a thread worker (opened there, so torch is imported after the first paint)
+and is driven through a `Driver`; this screen only sends commands and draws the Frames the
+driver publishes, polling on a timer (10 Hz, 3 Hz in low-bandwidth mode).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from engine.frame import Frame
+from tui.widgets.curves import CurvesPanel, knob_label
+from tui.widgets.lesson import LessonPanel
+from tui.widgets.notes import NotesPanel, lesson_text
+from tui.widgets.picture import PicturePanel
+from tui.widgets.status import KnobBar, StatusBar
+
+from .dialogs import TextDialog, ValueDialog, keys_text
+from .driver import SPEEDS, Driver, default_speed
+
+POLL_S = 0.1
+LOW_BANDWIDTH_POLL_S = 0.33
+
+
+class DashboardScreen(Screen):
+    """Status, knobs, the picture, curves, lesson panels, notes; the panels shown grow with the terminal."""
+
+    BINDINGS = [
+        Binding("space", "toggle_run", "Play/Pause"),
+        Binding("n", "step(1)", "Step"),
+        Binding("N", "step(100)", "100 steps", show=False),
+        Binding("full_stop,greater_than_sign", "speed(1)", "Faster", show=False),
+        Binding("comma,less_than_sign", "speed(-1)", "Slower", show=False),
+        Binding("right_square_bracket", "select_knob(1)", "Next knob", show=False),
+        Binding("left_square_bracket", "select_knob(-1)", "Previous knob", show=False),
+        Binding("plus,equals_sign", "bump(1)", "Knob +", key_display="+/-"),
+        Binding("minus,underscore", "bump(-1)", "Knob -", show=False),
+        Binding("e", "edit_knob", "Type knob"),
+        Binding("c", "cure", "Cure"),
+        Binding("b", "back", "Back to checkpoint", show=False),
+        Binding("g", "goto", "Rewind to step…", show=False),
+        Binding("r", "reset", "Reset", show=False),
+        Binding("R", "reseed", "Reseed", show=False),
+        Binding("a", "toggle_arrows", "Arrows", show=False),
+        Binding("v", "cycle_curves", "Other curves", show=False),
+        Binding("l", "low_bandwidth", "Low bandwidth", show=False),
+        Binding("s", "screenshot", "Screenshot", show=False),
+        Binding("m", "export", "Export metrics", show=False),
+        Binding("i", "lesson", "Lesson", show=False),
+        Binding("o", "app.pick", "Scenarios", show=False),
+        Binding("question_mark", "help", "Keys"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+
+    running: reactive[bool] = reactive(False, bindings=True)
+    """Mirrors the driver; "Step" is greyed out while the run plays."""
+
+    class SessionLoaded(Message):
+        def __init__(self, scenario: Any, driver: Driver) -> None:
+            super().__init__()
+            self.scenario, self.driver = scenario, driver
+
+    class LoadFailed(Message):
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
+    class CommandFinished(Message):
+        """A queued command ran (`error` empty) or was refused (`error` says why)."""
+
+        def __init__(self, done: str, error: str) -> None:
+            super().__init__()
+            self.done, self.error = done, error
+
+    def __init__(self, factory: Any, scenario: str, seed: int = 0, device: str = "auto",
+                 overrides: Sequence[str] = (), autoplay: bool = False) -> None:
+        super().__init__()
+        self.factory, self.scenario_name = factory, scenario
+        self.seed, self.device, self.overrides, self.autoplay = seed, device, list(overrides), autoplay
+        self.scenario: Any = None
+        self.driver: Driver | None = None  # set when the lesson has loaded
+        self._driver: Driver | None = None  # set by the worker as soon as it exists
+        self.frame: Frame | None = None
+        self.knob = ""  # the selected knob
+        self.arrows = False
+        self.low_bandwidth = False
+        self._seen_version = 0
+        self._seen_notes = 0
+        self._seen_problem = ""
+        self._last_poll = 0.0
+        self._stopping = threading.Event()
+        self._train_done = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield KnobBar(id="knobs")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield PicturePanel(id="picture")
+                yield LessonPanel(id="lesson")
+            with Vertical(id="right"):
+                yield CurvesPanel("losses", id="curves-a")
+                yield CurvesPanel("divergences", id="curves-b")
+                yield NotesPanel(id="notes")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(StatusBar).title = f"loading {self.scenario_name}…"
+        self.set_interval(POLL_S, self._poll)
+        self.train()
+
+    async def on_unmount(self) -> None:
+        await self.shutdown()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "step" and self.running:
+            return None  # shown greyed out: stepping is for a paused run
+        return True
+
+    # -- the worker -------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="training", description="training loop")
+    def train(self) -> None:
+        try:
+            try:
+                scenario, session = self.factory(self.scenario_name, self.seed, self.device, self.overrides)
+            except Exception as exc:  # ScenarioError and friends: shown, never a traceback
+                self.post_message(self.LoadFailed(str(exc) or type(exc).__name__))
+                return
+            driver = Driver(session, default_speed(int(scenario.lesson.steps)))
+            driver.running = self.autoplay
+            self._driver = driver  # for shutdown(); the UI uses self.driver, set once loaded
+            if self._stopping.is_set():
+                return
+            self.post_message(self.SessionLoaded(scenario, driver))
+            driver.run()
+        finally:
+            self._train_done.set()
+
+    async def shutdown(self) -> None:
+        """Stop the training loop and wait for its thread (called on quit and when replaced)."""
+        self._stopping.set()
+        if self._driver is not None:
+            self._driver.stop()
+        if self.is_mounted or self._driver is not None:
+            await asyncio.to_thread(self._train_done.wait, 30.0)
+
+    # -- handlers ---------------------------------------------------------------------------
+
+    def on_dashboard_screen_session_loaded(self, message: SessionLoaded) -> None:
+        self.scenario, self.driver = message.scenario, message.driver
+        knobs = list(self.scenario.knobs)
+        self.knob = knobs[0] if knobs else ""
+        status = self.query_one(StatusBar)
+        status.title = self.scenario.lesson.title
+        status.speed = message.driver.speed
+        self.query_one(KnobBar).selected = self.knob
+
+    def on_dashboard_screen_load_failed(self, message: LoadFailed) -> None:
+        self.app.notify(message.reason, title="could not open the lesson", severity="error", timeout=10)
+        self.query_one(StatusBar).title = f"could not open {self.scenario_name}"
+        self.app.call_later(self.app.action_pick)
+
+    def on_dashboard_screen_command_finished(self, message: CommandFinished) -> None:
+        if message.error:
+            self.notify(message.error, title="refused", severity="error")
+        elif message.done:
+            self.notify(message.done)
+
+    def _poll(self) -> None:
+        """Timer: pull the driver's state; redraw the panels only when a new frame arrived."""
+        driver = self.driver
+        if driver is None:
+            return
+        now = time.monotonic()
+        if self.low_bandwidth and now - self._last_poll < LOW_BANDWIDTH_POLL_S:
+            return
+        self._last_poll = now
+        status = self.query_one(StatusBar)
+        self.running = status.running = driver.running
+        status.rate, status.problem = driver.rate, driver.diverged
+        if driver.diverged and driver.diverged != self._seen_problem:
+            self.notify(driver.diverged, title="the run stopped", severity="error", timeout=10)
+        self._seen_problem = driver.diverged
+        if driver.version != self._seen_version and driver.latest is not None:
+            self._seen_version = driver.version
+            self.show_frame(driver.latest)
+
+    def show_frame(self, frame: Frame) -> None:
+        """Hand a Frame to every panel (also used by tests with fixed frames)."""
+        self.frame = frame
+        status = self.query_one(StatusBar)
+        status.step, status.seed, status.device = frame.step, frame.seed, frame.device
+        if frame.status != "ok" and frame.message:
+            status.problem = frame.message
+        if self.scenario is None:
+            status.title = frame.title
+        self.query_one(KnobBar).values = dict(frame.knobs)
+        if not self.knob and frame.knobs:
+            self.knob = self.query_one(KnobBar).selected = next(iter(frame.knobs))
+        self.query_one(PicturePanel).configure(arrows=self.arrows, heat=not self.low_bandwidth,
+                                                live=self.running)
+        self.query_one(PicturePanel).frame = frame
+        for panel in (self.query_one("#curves-a"), self.query_one("#curves-b"), self.query_one(LessonPanel)):
+            if panel.display:
+                panel.frame = frame
+        lesson = getattr(self.scenario, "lesson", None)
+        self.query_one(NotesPanel).show(getattr(lesson, "summary", ""), getattr(lesson, "watch", ""),
+                                        frame.notes, list(getattr(lesson, "cure", [])))
+        for note in frame.notes[self._seen_notes:] if len(frame.notes) > self._seen_notes else ():
+            self.notify(note.text, title=f"step {note.step}", timeout=8)
+        self._seen_notes = len(frame.notes)
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def _send(self, command, done: str = "") -> bool:
+        """Queue a command for the worker; its outcome comes back as CommandFinished."""
+        if self.driver is None:
+            self.notify("still loading the lesson…")
+            return False
+
+        def finished(future) -> None:
+            error = future.exception()
+            self.post_message(self.CommandFinished(done, str(error) if error else ""))
+
+        self.driver.send(command).add_done_callback(finished)
+        return True
+
+    def action_toggle_run(self) -> None:
+        if self.driver is None:
+            self.notify("still loading the lesson…")
+        else:
+            self.driver.play(not self.driver.running)
+            self.running = not self.running
+
+    def action_step(self, n: int) -> None:
+        if self.driver is None:
+            self.notify("still loading the lesson…")
+        else:
+            self.driver.request_steps(n)
+
+    def action_speed(self, direction: int) -> None:
+        if self.driver is None:
+            return
+        i = min(range(len(SPEEDS)), key=lambda k: abs(SPEEDS[k] - self.driver.speed))
+        self.driver.speed = SPEEDS[max(0, min(len(SPEEDS) - 1, i + direction))]
+        self.query_one(StatusBar).speed = self.driver.speed
+
+    def action_select_knob(self, direction: int) -> None:
+        names = list(self.frame.knobs) if self.frame else []
+        if names:
+            i = names.index(self.knob) if self.knob in names else 0
+            self.knob = self.query_one(KnobBar).selected = names[(i + direction) % len(names)]
+
+    def action_bump(self, direction: int) -> None:
+        if self.knob:
+            knob = self.knob
+            self._send(lambda s: s.bump(knob, direction))
+
+    def action_edit_knob(self) -> None:
+        if not self.knob or self.driver is None:
+            return
+        knob, driver = self.knob, self.driver
+        spec = self.scenario.knobs.get(knob) if self.scenario else None
+        current = self.frame.knobs.get(knob, "") if self.frame else ""
+        info = _knob_info(spec, current)
+
+        async def submit(value: str) -> str | None:
+            try:
+                await asyncio.wrap_future(driver.send(lambda s: s.set(knob, value)))
+            except Exception as exc:
+                return str(exc) or f"{knob}={value} was refused"
+            return None
+
+        shown = knob_label(knob, current).split("=", 1)[1]
+        self.app.push_screen(ValueDialog(f"Set {knob}", info, shown, submit))
+
+    def action_cure(self) -> None:
+        cure = list(getattr(getattr(self.scenario, "lesson", None), "cure", []) or [])
+        if not cure:
+            self.notify("this lesson has no cure to apply")
+            return
+
+        def apply(session) -> None:
+            for item in cure:
+                knob, _, value = item.partition("=")
+                session.set(knob.strip(), value.strip())
+
+        within = getattr(self.scenario.lesson, "cure_steps", 0)
+        self._send(apply, f"applied the cure: {', '.join(cure)} — watch the next {within} steps")
+
+    def action_back(self) -> None:
+        def back(session) -> int:
+            self.driver.cancel_steps()
+            earlier = [c for c in session.checkpoint_steps if c < session.steps]
+            return session.rewind(max(earlier, default=0))
+
+        self._send(back, "rewound to the previous checkpoint")
+
+    def action_goto(self) -> None:
+        if self.driver is None:
+            return
+        driver = self.driver
+        now = self.frame.step if self.frame else 0
+        marks = driver.checkpoints
+        shown = ", ".join(str(c) for c in marks[-8:]) or "none yet"
+        info = (f"Now at step {now}. Checkpoints: {shown}.\nThe engine restores the nearest earlier "
+                "checkpoint and replays your knob changes up to the step you type.")
+
+        async def submit(value: str) -> str | None:
+            try:
+                step = int(value)
+            except ValueError:
+                return f"{value!r} is not a step number"
+            if not 0 <= step <= now:
+                return f"type a step between 0 and {now} (the run is at step {now})"
+            try:
+                await asyncio.wrap_future(driver.send(lambda s: (driver.cancel_steps(), s.rewind(step))[1]))
+            except Exception as exc:
+                return str(exc)
+            return None
+
+        self.app.push_screen(ValueDialog("Rewind to step", info, str(marks[-2] if len(marks) > 1 else 0), submit))
+
+    def action_reset(self) -> None:
+        self._seen_notes = 0
+        self._send(lambda s: (self.driver.cancel_steps(), s.reset()), "reset: step 0, same initial weights")
+
+    def action_reseed(self) -> None:
+        seed = (self.frame.seed if self.frame else self.seed) + 1
+        self._seen_notes = 0
+        self._send(lambda s: (self.driver.cancel_steps(), s.reseed(seed)), f"started over with seed {seed}")
+
+    def action_toggle_arrows(self) -> None:
+        self.arrows = not self.arrows
+        self.query_one(PicturePanel).configure(arrows=self.arrows, heat=not self.low_bandwidth, live=self.running)
+
+    def action_cycle_curves(self) -> None:
+        panel = self.query_one("#curves-a", CurvesPanel)
+        panel.set_group("divergences" if panel.group == "losses" else "losses")
+        self.query_one("#curves-b", CurvesPanel).set_group("losses" if panel.group == "divergences" else "divergences")
+
+    def action_low_bandwidth(self) -> None:
+        self.low_bandwidth = not self.low_bandwidth
+        self.query_one(StatusBar).low_bandwidth = self.low_bandwidth
+        self.query_one(PicturePanel).configure(arrows=self.arrows, heat=not self.low_bandwidth, live=self.running)
+        self.notify("low-bandwidth mode: 3 redraws/s, no heat map" if self.low_bandwidth else "full redraw rate")
+
+    def action_screenshot(self) -> None:
+        step = self.frame.step if self.frame else 0
+        path = self.app.save_screenshot(f"genstep-{self.scenario_name}-step{step}.svg")
+        self.notify(f"saved {path}")
+
+    def action_export(self) -> None:
+        frame = self.frame
+        name = f"genstep-{self.scenario_name}-seed{frame.seed if frame else self.seed}-step{frame.step if frame else 0}.jsonl"
+        self._send(lambda s: s.write_metrics(name), f"metrics written to {name}")
+
+    def action_lesson(self) -> None:
+        lesson = getattr(self.scenario, "lesson", None)
+        if lesson is None:
+            return
+        body = lesson_text(lesson.summary, lesson.watch, self.frame.notes if self.frame else (), list(lesson.cure))
+        self.app.push_screen(TextDialog(lesson.title, body))
+
+    def action_help(self) -> None:
+        rows = [(_key_name(b), b.description) for b in self.BINDINGS]
+        rows.append(("ctrl+p", "Command palette (open another lesson)"))
+        knobs = [(n, _knob_info(s, self.frame.knobs.get(n, "") if self.frame else "").replace("\n", " · "))
+                 for n, s in (self.scenario.knobs.items() if self.scenario else [])]
+        self.app.push_screen(TextDialog("keys", keys_text(rows, knobs)))
+
+    async def action_quit(self) -> None:
+        await self.shutdown()
+        self.app.exit(0)
+
+
+def _key_name(binding: Binding) -> str:
+    names = {"space": "space", "question_mark": "?", "full_stop": ".", "comma": ",", "plus": "+",
+             "minus": "-", "equals_sign": "=", "underscore": "_", "left_square_bracket": "[",
+             "right_square_bracket": "]", "greater_than_sign": ">", "less_than_sign": "<"}
+    return " ".join(names.get(k, k) for k in binding.key.split(","))
+
+
+def _knob_info(spec: Any, current: Any) -> str:
+    if spec is None:
+        return f"now {current}"
+    if spec.kind == "choice":
+        rng = "one of " + ", ".join(spec.choices)
+    else:
+        step = f"×/÷ {spec.step:g}" if spec.log else f"± {spec.step:g}"
+        rng = f"range [{spec.min:g}, {spec.max:g}], {step} per press"
+    help_ = (spec.help + "\n") if spec.help else ""
+    shown = knob_label(spec.name, current).split("=", 1)[1]
+    return f"{help_}now {shown}; {rng}"
