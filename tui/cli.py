@@ -12,8 +12,14 @@ import sys
 EXIT_USAGE = 2
 
 
+def _one_line(text) -> str:
+    """Line breaks and control characters escaped: an error is always one line on stderr."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(text))
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one clear line, exit 2 (argparse's own habit, minus the usage dump)
+        message = _one_line(message)
         self.exit(EXIT_USAGE, f"genstep: {message} (see genstep {self.prog.split()[-1]} --help)\n"
                   if " " in self.prog else f"genstep: {message} (see genstep --help)\n")
 
@@ -25,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a scenario headless and print its final metrics")
     r.add_argument("scenario", help="a shipped name (genstep list) or a path to a .toml file")
     r.add_argument("--steps", type=_nonneg_int, default=None, help="steps to run (default: the lesson's horizon)")
-    r.add_argument("--seed", type=_int, default=0)
+    r.add_argument("--seed", type=_seed, default=0)
     r.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a scenario field, e.g. model.hidden=64 (repeatable)")
@@ -50,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         t = sub.add_parser(name, help=helptext)
         t.add_argument("scenario", nargs="?", default=None)
         if name == "tui":
-            t.add_argument("--seed", type=_int, default=0)
+            t.add_argument("--seed", type=_seed, default=0)
             t.add_argument("--device", default="auto")
             t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
         else:
@@ -59,11 +65,22 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 40 else f"{text[:40]!r}... ({len(text)} chars)"
+
+
 def _int(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {_shown(text)}") from None
+
+
+def _seed(text: str) -> int:
+    v = _int(text)
+    if not -(2**63) <= v < 2**63:  # torch's generators take 64 bits
+        raise argparse.ArgumentTypeError(f"expected a whole number between -2**63 and 2**63-1, got {_shown(text)}")
+    return v
 
 
 def _nonneg_int(text: str) -> int:
@@ -93,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
             from tui.headless import plot
 
             return plot(args.file, args.metrics, args.width, args.height)
+        if cmd in ("tui", "serve") and getattr(args, "scenario", None):
+            # a bad name or file is a usage error (exit 2) before any window opens; no torch needed
+            from engine.catalog import load_scenario
+
+            load_scenario(args.scenario, getattr(args, "overrides", []))
         if cmd == "serve":
             from tui.serve import serve
 
@@ -111,9 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         from engine.config import ScenarioError
 
         if isinstance(e, (ScenarioError, ValueError, OSError)):
-            print(f"genstep: {e}", file=sys.stderr)
+            print(f"genstep: {_one_line(e)}", file=sys.stderr)
             return EXIT_USAGE
-        print(f"genstep: internal error: {type(e).__name__}: {e} (please report it)", file=sys.stderr)
+        print(f"genstep: internal error: {type(e).__name__}: {_one_line(e)} (please report it)", file=sys.stderr)
         return 1
 
 
