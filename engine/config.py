@@ -7,7 +7,6 @@ go through the same validation, so an override can never do what a file could no
 
 from __future__ import annotations
 
-import copy
 import math
 import re
 import tomllib
@@ -20,12 +19,33 @@ LOSSES = ("ns", "minimax", "lsgan", "wasserstein", "wgan-gp")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 
 
+MAX_TOML_BYTES = 4 << 20  # a scenario is a few KB; refuse anything bigger than this instead of reading on
+_SHOW = 60  # user-supplied text (keys, values, overrides) is quoted up to this many characters in messages
+
+
+def one_line(text: str) -> str:
+    """`text` with every line break and control character escaped, so a message is always one line."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(text))
+
+
+def shorten(text: str, limit: int = _SHOW) -> str:
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}...({len(text)} chars)"
+
+
 class ScenarioError(ValueError):
-    """A scenario that cannot be used; the message names the file, the field and what was expected."""
+    """A scenario that cannot be used; the message names the file, the field and what was expected.
+
+    The message is always one line: whatever it quotes from the user is escaped by `one_line`."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(one_line(message))
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # allow_inf_nan=False: NaN and inf are refused as "not a finite number" before any range check
+    # (NaN fails every comparison, so it would otherwise read "should be <= 10 (got nan)")
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -225,7 +245,7 @@ _TAGS = {"gan", "vae", "ring", "grid", "moons", "swissroll", "lines", "csv"}
 
 
 def _describe(err: dict) -> str:
-    loc = [str(p) for p in err["loc"][1:] if str(p) not in _TAGS]  # drop root and union tags
+    loc = [shorten(p) for p in err["loc"][1:] if str(p) not in _TAGS]  # drop root and union tags
     where = ".".join(loc) or "(top level)"
     kind, msg = err["type"], err["msg"]
     if kind == "extra_forbidden":
@@ -238,10 +258,19 @@ def _describe(err: dict) -> str:
         return f"{field}: required field is missing"
     if kind == "union_tag_invalid":
         ctx = err.get("ctx", {})
-        return f"{where}: expected one of {ctx.get('expected_tags', '')}, got {ctx.get('tag')!r}"
+        if not loc:  # the top level's tag: name the key itself (family)
+            where = ctx.get("discriminator", "").strip("'") or where
+        return f"{where}: expected one of {ctx.get('expected_tags', '')}, got {shorten(repr(ctx.get('tag')))}"
     got = err.get("input")
-    got_s = "" if isinstance(got, (dict, list)) else f" (got {got!r})"
+    got_s = "" if isinstance(got, (dict, list)) else f" (got {_show(got)})"
     return f"{where}: {msg[0].lower() + msg[1:]}{got_s}"
+
+
+def _show(value) -> str:
+    """repr(value), shortened; huge ints are not spelled out (and may exceed int->str limits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+    return shorten(repr(value))
 
 
 def validate(raw: dict, source: str) -> Scenario:
@@ -263,8 +292,13 @@ def _bind_knobs(sc: Scenario, source: str) -> None:
     for name, spec in sc.knobs.items():
         if name not in type(train).model_fields:
             allowed = ", ".join(type(train).model_fields)
-            raise ScenarioError(f"{source}: knobs.{name}: not a training setting of this family (one of: {allowed})")
+            raise ScenarioError(f"{source}: knobs.{shorten(name)}: not a training setting of this family (one of: {allowed})")
+        filled = {"name", "kind", "default"} & spec.model_fields_set  # filled in here, never from the file
+        if filled:
+            raise ScenarioError(f"{source}: knobs.{name}.{min(filled)}: unknown key (the default comes from train.{name})")
         default = getattr(train, name)
+        if isinstance(default, bool) or not isinstance(default, (int, float, str)):
+            raise ScenarioError(f"{source}: knobs.{name}: only numbers and choices can be knobs")
         spec.name = name
         spec.default = default
         if isinstance(default, str):
@@ -273,8 +307,6 @@ def _bind_knobs(sc: Scenario, source: str) -> None:
                 spec.choices = list(LOSSES) if name == "loss" else [default]
             if default not in spec.choices:
                 raise ScenarioError(f"{source}: knobs.{name}.choices: must include the default {default!r}")
-        elif isinstance(default, bool) or not isinstance(default, (int, float)):
-            raise ScenarioError(f"{source}: knobs.{name}: only numbers and choices can be knobs")
         else:
             spec.kind = "int" if isinstance(default, int) else "float"
             lo = spec.min if spec.min is not None else -math.inf
@@ -305,7 +337,7 @@ def coerce_knob(sc: Scenario, name: str, value) -> float | int | str:
     if spec.kind == "choice":
         v = str(value).strip()
         if v not in spec.choices:
-            raise ScenarioError(f"{name}: expected one of {', '.join(spec.choices)}, got {v!r}")
+            raise ScenarioError(f"{name}: expected one of {', '.join(spec.choices)}, got {_show(v)}")
         return v
     try:
         if isinstance(value, str):
@@ -314,17 +346,18 @@ def coerce_knob(sc: Scenario, name: str, value) -> float | int | str:
             raise ValueError
         else:
             v = float(value)
-    except (ValueError, TypeError):
-        raise ScenarioError(f"{name}: expected a number, got {value!r}") from None
+    except (ValueError, TypeError, OverflowError):
+        raise ScenarioError(f"{name}: expected a number, got {_show(value)}") from None
     if not math.isfinite(v):
-        raise ScenarioError(f"{name}: expected a finite number, got {value!r}")
+        raise ScenarioError(f"{name}: expected a finite number, got {_show(value)}")
     if spec.kind == "int":
         if v != int(v):
-            raise ScenarioError(f"{name}: expected a whole number, got {value!r}")
+            raise ScenarioError(f"{name}: expected a whole number, got {_show(value)}")
         v = int(v)
     lo, hi = spec.min, spec.max
     if (lo is not None and v < lo) or (hi is not None and v > hi):
-        raise ScenarioError(f"{name}: {v:g} is out of range [{lo:g}, {hi:g}]")
+        bound = lambda b, inf: inf if b is None else f"{b:g}"  # noqa: E731 - an open end of the range
+        raise ScenarioError(f"{name}: {v:g} is out of range [{bound(lo, '-inf')}, {bound(hi, 'inf')}]")
     try:  # the training section's own bounds too
         setattr(sc.train.model_copy(), name, v)
     except ValidationError as e:
@@ -337,15 +370,18 @@ def coerce_knob(sc: Scenario, name: str, value) -> float | int | str:
 
 def read_toml(path: Path) -> dict:
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:  # bounded: /dev/zero or a runaway file must not hang or fill memory
+            data = f.read(MAX_TOML_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ScenarioError(f"{path}: is a directory, expected a scenario .toml file") from None
     except OSError as e:
         raise ScenarioError(f"{path}: cannot read ({e.strerror or e})") from None
+    if len(data) > MAX_TOML_BYTES:
+        raise ScenarioError(f"{path}: too large for a scenario file (over {MAX_TOML_BYTES >> 20} MiB)")
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a byte-order mark (Windows editors) is fine
     except UnicodeDecodeError as e:
         raise ScenarioError(f"{path}: not UTF-8 text (byte {e.start}); expected a TOML scenario file") from None
     try:
@@ -354,20 +390,25 @@ def read_toml(path: Path) -> dict:
         raise ScenarioError(f"{path}: invalid TOML: {e}") from None
     except RecursionError:
         raise ScenarioError(f"{path}: invalid TOML: nested too deeply") from None
+    except ValueError as e:  # e.g. an integer past Python's int-string limit (4300 digits)
+        raise ScenarioError(f"{path}: invalid TOML: {shorten(str(e).split(':')[0], 80)}") from None
 
 
 def parse_override(text: str) -> tuple[list[str], object]:
     """`model.hidden=64` -> (["model", "hidden"], 64). The value is read as a TOML value, or a bare string."""
+    shown = shorten(repr(text))
     if "=" not in text:
-        raise ScenarioError(f"--set {text!r}: expected dotted.key=value, e.g. model.hidden=64")
+        raise ScenarioError(f"--set {shown}: expected dotted.key=value, e.g. model.hidden=64")
     key, _, value = text.partition("=")
     parts = [p.strip() for p in key.strip().split(".")]
     if not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", p) for p in parts):
-        raise ScenarioError(f"--set {text!r}: {key.strip()!r} is not a dotted key like model.hidden")
+        raise ScenarioError(f"--set {shown}: {shorten(repr(key.strip()))} is not a dotted key like model.hidden")
     value = value.strip()
     try:
-        parsed = tomllib.loads(f"v = {value}")["v"]
-    except (tomllib.TOMLDecodeError, RecursionError):
+        doc = tomllib.loads(f"v = {value}")
+        # one TOML value, nothing after it ("1\nfamily='vae'" must not set a second key)
+        parsed = doc["v"] if set(doc) == {"v"} else value
+    except (ValueError, RecursionError):  # TOMLDecodeError is a ValueError; so is a 5000-digit int
         parsed = value  # a bare word such as wgan-gp
     return parts, parsed
 
@@ -394,17 +435,19 @@ def load(path: Path, overrides=(), name: str | None = None) -> Scenario:
         raise ScenarioError(f"{path}: expected a TOML table at the top level")
     raw.setdefault("name", name or path.stem)
     if overrides:
-        validate(_resolve_csv(copy.deepcopy(raw), path), str(path))  # the file alone must be valid
+        validate(_resolve_csv(raw, path), str(path))  # the file alone must be valid
         raw = apply_overrides(raw, overrides, str(path))
-        source = f"{path} with --set {' '.join(overrides)}"
+        source = f"{path} with --set {' '.join(shorten(o) for o in overrides)}"
     else:
         source = str(path)
     return validate(_resolve_csv(raw, path), source)
 
 
 def _resolve_csv(raw: dict, path: Path) -> dict:
+    """A copy of `raw` whose csv data section knows its file's path (raw itself is left alone,
+    and never deep-copied: a table nested thousands deep must not hit the recursion limit)."""
     data = raw.get("data")
     if isinstance(data, dict) and data.get("kind") == "csv" and isinstance(data.get("path"), str):
         p = Path(data["path"])
-        data["resolved_path"] = str(p if p.is_absolute() else path.parent / p)
+        return {**raw, "data": {**data, "resolved_path": str(p if p.is_absolute() else path.parent / p)}}
     return raw

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 
-from engine.config import ScenarioError
+from engine.config import ScenarioError, shorten
 
 
 class KnobError(ScenarioError):
@@ -18,30 +18,34 @@ class KnobError(ScenarioError):
 
 
 def parse_assignment(text: str) -> tuple[str, str]:
+    shown = shorten(repr(text))
     if "=" not in text:
-        raise ScenarioError(f"{text!r}: expected knob=value, e.g. beta=0.1")
+        raise ScenarioError(f"{shown}: expected knob=value, e.g. beta=0.1")
     name, _, value = text.partition("=")
     name, value = name.strip(), value.strip()
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        raise ScenarioError(f"{text!r}: {name!r} is not a knob name")
+        raise ScenarioError(f"{shown}: {shorten(repr(name))} is not a knob name")
     if not value:
-        raise ScenarioError(f"{text!r}: missing value after '='")
+        raise ScenarioError(f"{shown}: missing value after '='")
     return name, value
 
 
 def parse_at(text: str) -> tuple[int, str, str]:
     """`3000:beta=0.1` -> (3000, "beta", "0.1")."""
     step, sep, rest = text.partition(":")
+    shown = shorten(repr(text))
     if not sep:
-        raise ScenarioError(f"--at {text!r}: expected STEP:knob=value, e.g. 3000:beta=0.1")
+        raise ScenarioError(f"--at {shown}: expected STEP:knob=value, e.g. 3000:beta=0.1")
     step = step.strip()
-    if not re.fullmatch(r"\d+", step):
-        raise ScenarioError(f"--at {text!r}: the step {step!r} is not a whole number >= 0")
+    if not re.fullmatch(r"[0-9]+", step):
+        raise ScenarioError(f"--at {shown}: the step {shorten(repr(step))} is not a whole number >= 0")
+    if len(step.lstrip("0")) > 18:  # also keeps int() clear of Python's 4300-digit limit
+        raise ScenarioError(f"--at {shown}: the step is too large (at most 18 digits)")
     try:
         name, value = parse_assignment(rest)
     except ScenarioError as e:
         raise ScenarioError(f"--at {e}") from None
-    return int(step), name, value
+    return int(step.lstrip("0") or "0"), name, value
 
 
 def bumped(spec, current, direction: int):

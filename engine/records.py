@@ -48,6 +48,10 @@ class MetricsWriter:
     def add(self, step: int, row: dict) -> None:
         self.rows.append({"step": step, **{k: _fmt(v) for k, v in row.items()}})
 
+    def truncate(self, step: int) -> None:
+        """Forget rows after `step` (a run that went back to its last good state)."""
+        self.rows = [r for r in self.rows if r["step"] <= step]
+
     def close(self) -> None:
         write_rows(self.rows, self.path)
 
@@ -94,6 +98,25 @@ def write_history(history, path) -> None:
     write_rows([{"step": k, **by_step[k]} for k in sorted(by_step)], path)
 
 
+def _number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _checked_row(r: dict, p: Path, i: int) -> dict:
+    """A row as plain data: "step" a whole number, every metric a finite number or None."""
+    step = r.get("step")
+    if not (_number(step) and math.isfinite(step) and step == int(step)):
+        raise RecordError(f"{p}: line {i}: \"step\" must be a whole number")
+    out = {"step": int(step)}
+    for k, v in r.items():
+        if k == "step":
+            continue
+        if v is not None and not _number(v):
+            raise RecordError(f"{p}: line {i}: {str(k)[:40]!r} must be a number or null")
+        out[str(k)] = float(v) if v is not None and math.isfinite(v) else None
+    return out
+
+
 def read_rows(path) -> list[dict]:
     """Rows from a metrics file written by genstep (JSONL or CSV)."""
     p = Path(path)
@@ -105,22 +128,26 @@ def read_rows(path) -> list[dict]:
         raise RecordError(f"{p}: not UTF-8 text; expected a metrics file (.jsonl or .csv)") from None
     rows = []
     if p.suffix.lower() == ".csv":
-        for i, r in enumerate(csv.DictReader(io.StringIO(text)), start=2):
-            try:
-                rows.append({k: (float(v) if v not in ("", None) else None) for k, v in r.items()})
-            except (ValueError, TypeError):
-                raise RecordError(f"{p}: line {i}: expected numbers in every column") from None
+        try:
+            for i, r in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+                try:
+                    r = {k: (float(v) if v not in ("", None) else None) for k, v in r.items()}
+                except (ValueError, TypeError):
+                    raise RecordError(f"{p}: line {i}: expected numbers in every column") from None
+                rows.append(_checked_row(r, p, i))
+        except csv.Error as e:
+            raise RecordError(f"{p}: not a CSV metrics file ({e})") from None
     else:
         for i, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
             try:
                 r = json.loads(line)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # JSONDecodeError is a ValueError; so is a 5000-digit int
                 raise RecordError(f"{p}: line {i}: not a JSON object") from None
             if not isinstance(r, dict) or "step" not in r:
                 raise RecordError(f"{p}: line {i}: expected an object with a \"step\"")
-            rows.append(r)
+            rows.append(_checked_row(r, p, i))
     if not rows:
         raise RecordError(f"{p}: no metric rows")
     return rows

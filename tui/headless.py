@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import math
 import re
+import signal
 import sys
+import threading
 import time
 
 from engine.catalog import list_scenarios, load_scenario
@@ -45,12 +47,44 @@ def _clean(name: str, v):
     return int(v) if name in INT_METRICS else v
 
 
+class _CtrlC:
+    """Ctrl+C during a run. The first press asks the step loop to stop at the next step boundary,
+    so no KeyboardInterrupt lands inside torch, an optimizer update or the metrics writer; a
+    second press stops at once. Once the steps are over (files being written, the summary
+    printed) presses are only noted: the files the run owes are written whole."""
+
+    def __init__(self):
+        self.requested = False
+        self.shielded = False
+        self._old = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():  # signals only go to the main thread
+            self._old = signal.signal(signal.SIGINT, self._on_sigint)
+        return self
+
+    def __exit__(self, *exc):
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+
+    def _on_sigint(self, signum, frame):
+        if self.requested and not self.shielded:
+            raise KeyboardInterrupt
+        self.requested = True
+
+
 def run(args) -> int:
+    from engine.config import coerce_knob, shorten
     from engine.knobs import parse_at
     from engine.records import MetricsWriter, check_path, write_rows
 
     sc = load_scenario(args.scenario, args.overrides)
     schedule = [parse_at(t) for t in args.at]
+    for text, (_, knob, value) in zip(args.at, schedule):  # before torch loads: a typo answers at once
+        try:
+            coerce_knob(sc, knob, value)
+        except ScenarioError as e:
+            raise ScenarioError(f"--at {shorten(repr(text))}: {e}") from None
     writer = MetricsWriter(args.metrics_out) if args.metrics_out else None
     if args.samples_out:
         p = check_path(args.samples_out)
@@ -58,35 +92,44 @@ def run(args) -> int:
             raise ScenarioError(f"--samples-out {p}: expected a file name ending in .csv")
     steps = sc.lesson.steps if args.steps is None else args.steps
 
-    from engine.session import Session  # torch loads here, after the arguments are known good
+    with _CtrlC() as ctrl_c:
+        from engine.session import Session  # torch loads here, after the arguments are known good
 
-    session = Session(sc, seed=args.seed, device=args.device)
-    if session.device == "cpu":
-        from engine.session import use_one_cpu_thread
+        session = Session(sc, seed=args.seed, device=args.device)
+        if session.device == "cpu":
+            from engine.session import use_one_cpu_thread
 
-        use_one_cpu_thread()
-    for step, knob, value in schedule:
-        session.schedule(step, knob, value)
-    if writer:
-        session.listeners.append(writer.add)
-
-    status = "ok"
-    t0 = time.perf_counter()
-    try:
-        _run_steps(session, steps, show_progress=sys.stderr.isatty())
-    except KeyboardInterrupt:
-        status = "interrupted"
-    finally:
-        elapsed = time.perf_counter() - t0
+            use_one_cpu_thread()
+        for step, knob, value in schedule:
+            session.schedule(step, knob, value)
         if writer:
-            writer.close()
-    if session.status == "diverged":
-        status = "diverged"
-        _err(f"diverged: {session.message}")
-    if args.samples_out:
-        fake = session.frame().fake
-        write_rows([{"x": float(x), "y": float(y)} for x, y in fake], args.samples_out)
+            session.listeners.append(writer.add)
 
+        status, interrupted = "ok", False
+        t0 = time.perf_counter()
+        try:
+            _run_steps(session, steps, sys.stderr.isatty(), ctrl_c)
+        except KeyboardInterrupt:  # a second Ctrl+C
+            interrupted = True
+        finally:
+            ctrl_c.shielded = True
+            elapsed = time.perf_counter() - t0
+            if writer:
+                writer.truncate(session.steps)  # a diverged run went back to its last good state
+                writer.close()
+        if session.status == "diverged":
+            status = "diverged"
+            _err(f"diverged: {session.message}")
+        elif interrupted or (ctrl_c.requested and session.steps < steps):
+            status = "interrupted"
+        if args.samples_out:
+            fake = session.frame().fake
+            write_rows([{"x": float(x), "y": float(y)} for x, y in fake], args.samples_out)
+        return _finish(args, sc, session, status, elapsed, writer)
+
+
+def _finish(args, sc, session, status, elapsed, writer) -> int:
+    """The summary (JSON or a table) and the exit code."""
     summary = {
         "scenario": sc.name, "seed": session.seed, "steps": session.steps, "device": session.device,
         "status": status, "elapsed_s": round(elapsed, 3),
@@ -98,25 +141,32 @@ def run(args) -> int:
         print(json.dumps(summary))
     else:
         _print_summary(summary, sc)
+        if args.device == "auto":
+            print(f"device {session.device_reason}")
     if status == "interrupted":
         _err(f"interrupted at step {session.steps}" + (f"; metrics written to {args.metrics_out}" if writer else ""))
         return EXIT_INTERRUPTED
     return EXIT_DIVERGED if status == "diverged" else EXIT_OK
 
 
-def _run_steps(session, steps: int, show_progress: bool) -> None:
+def _run_steps(session, steps: int, show_progress: bool, ctrl_c=None) -> None:
+    def going():  # Ctrl+C is looked at every CHUNK steps, between steps
+        return session.steps < steps and session.status == "ok" and not (ctrl_c and ctrl_c.requested)
+
     if not show_progress:
-        while session.steps < steps and session.status == "ok":
-            if session.step(min(CHUNK * 20, steps - session.steps)) == 0:
+        while going():
+            if session.step(min(CHUNK, steps - session.steps)) == 0:
                 break
         return
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     cols = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[info]}"), TimeRemainingColumn())
-    with Progress(*cols, transient=True) as bar:
+    # on stderr, where show_progress looked: stdout may be a pipe or a file for the --json summary
+    with Progress(*cols, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(session.scenario.name, total=steps, info="")
-        while session.steps < steps and session.status == "ok":
+        while going():
             if session.step(min(CHUNK, steps - session.steps)) == 0:
                 break
             bar.update(task, completed=session.steps, info=_brief(session.latest()))
