@@ -162,7 +162,7 @@ def test_far_away_fake_mass_is_counted_not_dropped():
 @pytest.mark.parametrize("theta", [0.1, 0.5, 1.0, 3.0, -2.0])
 def test_js_of_parallel_lines_is_log2(theta):
     # real data on x = 0 have a zero-width bounding box; the grid must still separate
-    # x = theta from x = 0 (square cells 1.2 / 40 = 0.03 wide, so |theta| >= 0.03 does)
+    # x = theta from x = 0 (square cells 1.2 / 41 = 0.03 wide, so |theta| >= 0.03 does)
     rng = np.random.default_rng(8)
     _, js = grid_divergences(line(0.0, rng, N), line(theta, rng, N))
     assert abs(js - LOG2) < 0.05
@@ -173,9 +173,9 @@ def test_degenerate_real_point_mass_gets_a_grid():
     kl, js = grid_divergences(real, real)
     assert js == 0.0
     # all mass in one cell on both sides, so kl is exactly the smoothing floor:
-    # log((n + alpha C) / (n + alpha)) with n = 100, alpha = 0.1, C = 40^2 + 1. It is large
-    # (0.955) because the default alpha is sized for 2,500 points, not 100
-    assert kl == pytest.approx(math.log((100 + 0.1 * 1601) / (100 + 0.1)), abs=1e-12)
+    # log((n + alpha C) / (n + alpha)) with n = 100, alpha = 0.1, C = 41^2 + 1. It is large
+    # (0.986) because the default alpha is sized for 2,500 points, not 100
+    assert kl == pytest.approx(math.log((100 + 0.1 * 1682) / (100 + 0.1)), abs=1e-12)
     _, js = grid_divergences(real, np.full((100, 2), 0.3))
     assert js == pytest.approx(LOG2)
 
@@ -327,3 +327,16 @@ def test_mi_is_deterministic_and_leaves_global_state_alone():
     g1 = mutual_information(mu, logvar, rng=np.random.default_rng(1))
     g2 = mutual_information(mu, logvar, rng=np.random.default_rng(1))
     assert g1 == g2
+
+
+def test_a_line_of_data_is_separated_the_same_on_either_side():
+    # odd bins put the zero-width real line mid-column: +-theta read alike
+    rng = np.random.default_rng(3)
+    real = line(0.0, rng, N)
+    for theta in (0.02, 0.5):
+        left = grid_divergences(real, line(-theta, rng, N))[1]
+        right = grid_divergences(real, line(theta, rng, N))[1]
+        assert abs(left - LOG2) < 0.01 and abs(right - LOG2) < 0.01, (theta, left, right)
+    for theta in (0.001, 0.01):  # within half a cell (0.015) of the data: the same column
+        assert grid_divergences(real, line(-theta, rng, N))[1] < 0.05
+        assert grid_divergences(real, line(theta, rng, N))[1] < 0.05

@@ -59,16 +59,33 @@ class Adversarial(Family):
         n = sc.probe.samples
         self.probe_noise = self.noise(n, probe_gen)
         self.probe_real, self.probe_labels = data.sample(n, probe_gen)
-        b = data.bounds
-        if self.shift:
-            r = max(abs(m.theta0), 1.0) * 1.3
-            b = (-r, r, 0.5 - r, 0.5 + r)
-        self.bounds = tuple(float(v) for v in b)
-        k = sc.probe.heat
-        xs = torch.linspace(self.bounds[0], self.bounds[1], k, device=device)
-        ys = torch.linspace(self.bounds[2], self.bounds[3], k, device=device)
-        gy, gx = torch.meshgrid(ys, xs, indexing="ij")  # row 0 = ymin
-        self.heat_grid = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
+        self._heat_grids: dict[tuple, torch.Tensor] = {}
+        self.bounds = tuple(float(v) for v in data.bounds)
+
+    def view_bounds(self) -> tuple[float, float, float, float]:
+        """The extent to draw. The shift generator's line can be flung far from the data (ns,
+        a large clip), so its view widens with |theta|: a function of the state, no memory."""
+        if not self.shift:
+            return self.bounds
+        theta = abs(float(self.generator.theta.detach()[0]))
+        r = max(abs(self.sc.model.theta0), 1.0)
+        if theta > r:  # zoom out in doublings, so the picture does not wobble as theta moves
+            r *= 2.0 ** math.ceil(math.log2(theta / r))
+        r *= 1.3
+        return (-r, r, 0.5 - r, 0.5 + r)
+
+    def heat_grid(self, bounds) -> torch.Tensor:
+        grid = self._heat_grids.get(bounds)
+        if grid is None:
+            k = self.sc.probe.heat
+            xs = torch.linspace(bounds[0], bounds[1], k, device=self.device)
+            ys = torch.linspace(bounds[2], bounds[3], k, device=self.device)
+            gy, gx = torch.meshgrid(ys, xs, indexing="ij")  # row 0 = ymin
+            grid = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
+            if len(self._heat_grids) > 8:
+                self._heat_grids.clear()
+            self._heat_grids[bounds] = grid
+        return grid
 
     def noise(self, n: int, gen: torch.Generator) -> torch.Tensor:
         if self.shift:
@@ -124,11 +141,12 @@ class Adversarial(Family):
         G, D = self.generator, self.critic
         with torch.no_grad():
             fake = G(self.probe_noise)
-        out = {"real": to_np(self.probe_real), "fake": to_np(fake), "bounds": self.bounds}
+        bounds = self.view_bounds()
+        out = {"real": to_np(self.probe_real), "fake": to_np(fake), "bounds": bounds}
         if not full:  # just what the metrics need
             return out
         with torch.no_grad():
-            heat, out["heat_label"] = obj.heat_view(kind, D(self.heat_grid))
+            heat, out["heat_label"] = obj.heat_view(kind, D(self.heat_grid(bounds)))
         k = self.sc.probe.heat
         out["heat"] = to_np(heat).reshape(k, k)
         out["real_labels"] = self.probe_labels.cpu().numpy()
@@ -144,7 +162,7 @@ class Adversarial(Family):
             out["captured"] = metrics.mode_coverage(out["fake"], self.data.centres, self.data.sd).captured
         if self.shift:
             theta = float(G.theta.detach()[0])
-            r = max(abs(self.sc.model.theta0), 1.0) * 1.2
+            r = (bounds[1] - bounds[0]) / 2 / 1.3 * 1.2
             grid = np.linspace(-r, r, 241)
             out["theta"] = (grid, np.where(np.abs(grid) < 1e-12, 0.0, LOG2), np.abs(grid), theta)
         return out
