@@ -382,7 +382,8 @@ def mutual_information(
 
     One z_i ~ q(z|x_i) per row; MI = mean_i [log q(z_i|x_i) - log (1/N sum_j q(z_i|x_j))].
     Deterministic: with rng None a fixed-seed generator is used. The estimate is <= log N
-    (and exactly 0 when all posteriors are equal). O(N^2 d) time, N^2 floats of memory:
+    (and exactly 0 when all posteriors are equal); a slightly negative estimate is reported
+    as 0. O(N^2 d) time, N^2 floats of memory:
     3.4 ms for N = 500, d = 2 on 2 cores.
     """
     m, lv = _latents(mu, logvar)
@@ -413,4 +414,6 @@ def mutual_information(
     np.subtract(logq, top[:, None], out=logq)
     np.exp(logq, out=logq)
     log_agg = np.log(logq.sum(axis=1)) + top - math.log(n)
-    return float(np.mean(log_own - log_agg))
+    # the true MI is never negative; with nearly equal posteriors the one-draw estimate can dip
+    # a hair below 0 (seen: -0.001 on a collapsed VAE), which would only confuse a reader
+    return max(0.0, float(np.mean(log_own - log_agg)))
