@@ -35,7 +35,8 @@ class DeviceError(ScenarioError):
 def use_one_cpu_thread() -> None:
     """The lesson models are tiny MLPs: one intra-op thread is faster than several, and far
     faster when another process shares the cores (measured on 2 cores: 176 steps/s with one
-    thread, 12 with two while a second process ran). The CLI and the app call this for CPU runs."""
+    thread, 12 with two while a second process ran). The setting belongs to the calling thread
+    (OpenMP), so the CLI calls it before stepping and the app from its training thread."""
     torch.set_num_threads(1)
 
 
@@ -251,6 +252,7 @@ class Session:
         replay, re-applying the knob events on the way. Later events wait on the tape and fire
         again when their step comes round, unless a knob is changed first."""
         target = max(0, min(int(step), self.steps))
+        self.status, self.message = "ok", ""  # a stopped run must replay too
         base = max(s for s in self._checkpoints if s <= target)
         kept = [e for e in self.events if e.step < base]
         replay = [e for e in self.events if e.step >= base]
@@ -268,7 +270,6 @@ class Session:
             self._replaying = False
         self.history.truncate(target)
         self.notes.truncate(target)
-        self.status, self.message = "ok", ""
         return self.steps
 
     def reset(self) -> None:

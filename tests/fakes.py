@@ -1,14 +1,17 @@
-"""A numpy-only stand-in for the engine's Scenario/Session, with the same methods and Frames.
+"""A numpy-only stand-in for the engine's Scenario/Session, with the same methods and Frames, and
+the few Pilot helpers the app tests share (at the end).
 
 Deterministic: every Frame is a pure function of (scenario, seed, step, knob events), so the app
 can be tested (and snapshotted) without torch. Three families, like the shipped lessons:
 "fake-gan" (a ring of 8 modes collapsing), "fake-disjoint" (theta walking to 0), "fake-vae".
-Setting lr_g above 0.05 makes the next step diverge, as the real engine reports it.
+Setting lr_g above 0.05 makes the next step diverge, as the real engine reports it: the session stays
+at its last good step with status "diverged" until a knob changes or it is rewound.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -93,7 +96,9 @@ class FakeSession:
     def __init__(self, scenario: Scenario, seed: int = 0, device: str = "auto") -> None:
         self.scenario = scenario
         self.device = "cpu" if device == "auto" else device
+        self.device_reason = "cpu: the fake engine has no GPU"
         self.seed = seed
+        self.rewind_s = 0.0  # a slow rewind (seconds), for tests that quit in the middle of one
         self.reset()
 
     # -- the Session API --------------------------------------------------------------------
@@ -113,7 +118,8 @@ class FakeSession:
             return 0
         if float(self.knob_values.get("lr_g", 0)) > 0.05:
             self.status = "diverged"
-            self.message = f"loss_d became nan at step {self.steps + 1}"
+            self.message = (f"loss_d became nan at step {self.steps + 1}; "
+                            f"stopped at step {self.steps}, the last good state")
             return 0
         self.steps += n
         return n
@@ -124,18 +130,20 @@ class FakeSession:
             raise KnobError(f"no knob {knob!r} in this scenario")
         if spec.kind == "choice":
             if value not in spec.choices:
-                raise KnobError(f"{knob} must be one of {', '.join(spec.choices)}")
+                raise KnobError(f"{knob}: expected one of {', '.join(spec.choices)}, got {value!r}")
             return value
         try:
             v = int(value) if spec.kind == "int" else float(value)
-        except ValueError:
-            raise KnobError(f"{knob} must be a number in [{spec.min:g}, {spec.max:g}]") from None
+        except (ValueError, OverflowError):  # like the engine, the refusal quotes what was typed
+            raise KnobError(f"{knob}: expected a number, got {value!r}") from None
         if not spec.min <= v <= spec.max:
             raise KnobError(f"{knob}={value} is out of range [{spec.min:g}, {spec.max:g}]")
         return v
 
     def set(self, knob: str, value) -> Event:
         new = self._check(knob, value)
+        if self.status == "diverged":
+            self.status, self.message = "ok", ""
         ev = Event(self.steps, knob, self.knob_values[knob], new)
         self.knob_values[knob] = new
         self.events.append(ev)
@@ -154,6 +162,7 @@ class FakeSession:
         return list(range(0, self.steps + 1, CHECKPOINT_EVERY))
 
     def rewind(self, step: int) -> int:
+        time.sleep(self.rewind_s)
         step = max(0, min(step, self.steps))
         self.steps = step
         self.events = [e for e in self.events if e.step < step]
@@ -224,7 +233,9 @@ def fake_frame(scenario: Scenario, seed=0, step=0, knobs=None, events=(), status
         fake = np.stack([np.full(300, theta), ys], 1).astype(np.float32)
         hist["w1_true"] = curve(lambda s: 1.5 * np.exp(-s / 400))
         hist["js_true"] = curve(lambda s: np.full_like(s, np.log(2)))
-        metrics["theta"] = theta
+        hist["theta"] = curve(lambda s: 1.5 * np.exp(-s / 400))
+        hist["grad_theta"] = curve(lambda s: 1e-4 * np.exp(s / 60))
+        metrics |= {"theta": theta, "grad_theta": float(hist["grad_theta"].values[-1])}
         common["bounds"] = (-2.0, 2.0, -0.5, 1.5)
         labels = None
     arrows = np.concatenate([fake[:40], -fake[:40] * 0.1], axis=1)
@@ -243,9 +254,51 @@ class FakeFactory:
     def scenarios(self) -> list[tuple[str, str]]:
         return [(name, title) for name, (_, title) in SCENARIOS.items()]
 
+    def summaries(self) -> dict[str, str]:
+        return {name: load_scenario(name).lesson.summary for name in SCENARIOS}
+
     def __call__(self, name: str, seed: int = 0, device: str = "auto", overrides=()):
         sc = load_scenario(name, overrides)
         session = FakeSession(sc, seed, device)
         session.step(self.start_step)
         self.opened.append(session)
         return sc, session
+
+
+# -- helpers the app tests share (Pilot) ------------------------------------------------------
+
+
+def aio(test):
+    """Run an async test in its own event loop (no pytest-asyncio needed)."""
+    import asyncio
+    import functools
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        asyncio.run(test(*args, **kwargs))
+
+    return run
+
+
+async def until(pilot, condition, timeout=5.0, every=0.02):
+    """Let the app run until `condition()` holds (the worker and the poll timer are real)."""
+    for _ in range(int(timeout / every)):
+        if condition():
+            return
+        await pilot.pause(every)
+    raise AssertionError("timed out waiting for the app")
+
+
+async def open_dashboard(pilot, timeout=5.0):
+    """Wait for the lesson to load and its first frame to arrive; returns the dashboard."""
+    from tui.screens.dashboard import DashboardScreen
+
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.frame is not None,
+                timeout=timeout)
+    return app.screen
+
+
+def screen_text(app) -> str:
+    """The top screen as plain text, line by line: what a user reads there now."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())

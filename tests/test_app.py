@@ -7,7 +7,7 @@ import json
 import pytest
 from textual.widgets import Input, OptionList
 
-from fakes import FakeFactory
+from fakes import FakeFactory, screen_text
 from tui.app import GenstepApp
 from tui.screens import dashboard
 from tui.screens.dashboard import DashboardScreen
@@ -215,7 +215,7 @@ async def test_a_diverging_run_stops_and_says_which_quantity():
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, DashboardScreen))
         await pilot.press("space")
-        await until(pilot, lambda: "loss_d became nan" in status_text(app))
+        await until(pilot, lambda: "loss_d became nan" in " ".join(screen_text(app).split()))
         assert not screen.driver.running and "stopped" in status_text(app)
 
 

@@ -160,6 +160,8 @@ def test_non_finite_gan_step_stops_at_the_last_good_state():
     assert s.message.split()[0] in ("loss_d", "loss_g", "grad_norm_d")
     assert s.family.parameters_finite() is None
     assert s.step(10) == 0  # stays stopped until a knob changes
+    last_good = s.steps
+    assert s.rewind(last_good - 2) == last_good - 2  # a stopped run can be rewound to any step
     s.rewind(0)  # the last good state is already on the edge; start over, gentler
     s.set("lr_g", 1e-4)
     s.set("lr_d", 1e-4)

@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -29,6 +31,8 @@ class SessionFactory(Protocol):
 
     def scenarios(self) -> list[tuple[str, str]]: ...
 
+    def summaries(self) -> dict[str, str]: ...
+
 
 class EngineFactory:
     """The real engine, imported on first use (from a worker thread, after the first paint)."""
@@ -37,12 +41,32 @@ class EngineFactory:
         from engine import Session, load_scenario
 
         scenario = load_scenario(name, overrides=list(overrides))
-        return scenario, Session(scenario, seed=seed, device=device)
+        session = Session(scenario, seed=seed, device=device)
+        if session.device == "cpu":  # tiny models: one thread is faster, far faster on shared cores
+            from engine.session import use_one_cpu_thread
+
+            use_one_cpu_thread()
+        return scenario, session
 
     def scenarios(self) -> list[tuple[str, str]]:
         from engine import list_scenarios
 
         return list(list_scenarios())
+
+    def summaries(self) -> dict[str, str]:
+        """Each shipped lesson's summary, by name ("" where a file cannot be read)."""
+        from engine.catalog import scenario_dir
+        from engine.config import ScenarioError, read_toml
+
+        out = {}
+        for name, _ in self.scenarios():
+            try:
+                lesson = read_toml(scenario_dir() / f"{name}.toml").get("lesson", {})
+            except ScenarioError:
+                lesson = {}
+            summary = lesson.get("summary", "") if isinstance(lesson, dict) else ""
+            out[name] = summary if isinstance(summary, str) else ""
+        return out
 
 
 class LessonCommands(Provider):
@@ -58,7 +82,8 @@ class LessonCommands(Provider):
 
     async def discover(self) -> Hits:
         for name, title in self._lessons:
-            yield DiscoveryHit(f"Open lesson: {name}", partial(self.app.open_scenario, name), help=title)
+            yield DiscoveryHit(Content(f"Open lesson: {name}"), partial(self.app.open_scenario, name),
+                               help=escape(title))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -66,7 +91,8 @@ class LessonCommands(Provider):
             text = f"Open lesson: {name} — {title}"
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), partial(self.app.open_scenario, name), help=title)
+                yield Hit(score, matcher.highlight(escape(text)), partial(self.app.open_scenario, name),
+                          help=escape(title))
 
 
 class BlankScreen(Screen):

@@ -29,6 +29,8 @@ def tick_label(v: float, step: float) -> str:
     if abs(v) < step * 1e-6:
         return "0"
     a = abs(v)
+    if a >= 1e9:  # a blown-up loss: 4e+16, not 4e+10M
+        return f"{v:.0e}"
     if a >= 1e6:
         return f"{v / 1e6:g}M"
     if a >= 1e3 and step >= 100:

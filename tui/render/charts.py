@@ -106,8 +106,14 @@ def line_chart(
     taken = np.zeros(canvas.width, bool)
     for m in reversed(inside):
         col = vp.x0 + vp.col_of(m.x)
-        text = m.label[: max(1, canvas.width - col)]
-        at = min(col, canvas.width - len(text))
+        text = m.label
+        if col + len(text) <= canvas.width:
+            at = col  # to the right of the marker
+        elif col + 1 >= len(text):
+            at = col + 1 - len(text)  # near the right edge: ending at the marker, whole
+        else:
+            text = text[: max(1, canvas.width - col)]
+            at = min(col, canvas.width - len(text))
         span = slice(max(at - 1, 0), at + len(text) + 1)
         if not taken[span].any():
             taken[span] = True

@@ -8,7 +8,13 @@ The maps are chosen to read for colour-blind users and to survive the drop to 25
   order of values reads even in grey.
 - `DIVERGING`: blue (low) -> dark neutral (middle) -> orange (high), five steps of the 256-colour
   palette, kept dark so that bright dots drawn over it stay visible. Blue/orange is the pair that deuteranopes and protanopes separate.
-- `CATEGORICAL`: the Okabe-Ito set, for clusters and series.
+- `CATEGORICAL`: the Okabe-Ito set, for series (curves).
+- `CLUSTERS`: nine colours for the clusters of a dataset (the VAE's 3x3 grid), taken from the
+  256-colour cube itself so no terminal shifts them, at least mid-light so braille dots read on a
+  dark background, and picked (greedy max-min) so that every pair stays apart, CIELAB
+  distance >= 24, for normal vision and under simulated deuteranopia, protanopia and tritanopia
+  (Machado et al. 2009). Okabe-Ito plus a ninth colour could not do that: its pink and grey are
+  7 apart for a deuteranope. Labels past nine reuse the colours.
 """
 
 from __future__ import annotations
@@ -102,6 +108,20 @@ CATEGORICAL = np.array(
     + [color_id("#bbbbbb")],
     np.int32,
 )
+
+CLUSTERS = np.array(
+    [
+        color_id(c)
+        for c in ("#5fafd7", "#ff8700", "#ffffd7", "#87875f", "#d700ff", "#afff87", "#5fffff", "#af5f87", "#d7afaf")
+    ],
+    np.int32,
+)
+
+
+def cluster_color(label: int) -> int:
+    """The palette id for cluster `label` (0, 1, 2, ...)."""
+    return int(CLUSTERS[int(label) % len(CLUSTERS)])
+
 
 # named colours used by the panels
 REAL = color_id("#e8e8e8")  # data: near-white

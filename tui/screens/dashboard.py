@@ -3,6 +3,10 @@
 The Session lives in a thread worker (opened there, so torch is imported after the first paint)
 and is driven through a `Driver`; this screen only sends commands and draws the Frames the
 driver publishes, polling on a timer (10 Hz, 3 Hz in low-bandwidth mode).
+
+Text that reaches the screen from outside (engine messages quoting what the user typed, knob values,
+scenario titles and notes, file names) is never parsed as markup: every `notify` here passes
+`markup=False`, and labels get `Text` objects.
 """
 
 from __future__ import annotations
@@ -20,20 +24,21 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 
 from engine.frame import Frame
 from tui.widgets.curves import CurvesPanel, knob_label
 from tui.widgets.lesson import LessonPanel
-from tui.widgets.notes import NotesPanel, lesson_text
+from tui.widgets.notes import NotesPanel, lesson_text, note_gist
 from tui.widgets.picture import PicturePanel
-from tui.widgets.status import KnobBar, StatusBar
+from tui.widgets.status import KnobBar, ProblemBar, StatusBar
 
 from .dialogs import TextDialog, ValueDialog, keys_text
-from .driver import SPEEDS, Driver, default_speed
+from .driver import SPEEDS, Driver, default_speed, rewind_to
 
 POLL_S = 0.1
 LOW_BANDWIDTH_POLL_S = 0.33
+MIN_SIZE = (60, 20)  # below this the panels cannot be read: the screen says so instead
 
 
 class DashboardScreen(Screen):
@@ -51,7 +56,8 @@ class DashboardScreen(Screen):
         Binding("minus,underscore", "bump(-1)", "Knob -", show=False),
         Binding("e", "edit_knob", "Type knob"),
         Binding("c", "cure", "Cure"),
-        Binding("b", "back", "Back to checkpoint", show=False),
+        Binding("b", "back", "Back to the previous checkpoint (after a divergence: to the last good step)",
+                show=False),
         Binding("g", "goto", "Rewind to step…", show=False),
         Binding("r", "reset", "Reset", show=False),
         Binding("R", "reseed", "Reseed", show=False),
@@ -73,9 +79,9 @@ class DashboardScreen(Screen):
     """Mirrors the driver; "Step" is greyed out while the run plays."""
 
     class SessionLoaded(Message):
-        def __init__(self, scenario: Any, driver: Driver) -> None:
+        def __init__(self, scenario: Any, driver: Driver, device_reason: str = "") -> None:
             super().__init__()
-            self.scenario, self.driver = scenario, driver
+            self.scenario, self.driver, self.device_reason = scenario, driver, device_reason
 
     class LoadFailed(Message):
         def __init__(self, reason: str) -> None:
@@ -104,6 +110,7 @@ class DashboardScreen(Screen):
         self._seen_version = 0
         self._seen_notes = 0
         self._seen_problem = ""
+        self.device_reason = ""  # why the engine picked its device (shown by `?`)
         self._last_poll = 0.0
         self._stopping = threading.Event()
         self._train_done = threading.Event()
@@ -111,6 +118,7 @@ class DashboardScreen(Screen):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield KnobBar(id="knobs")
+        yield ProblemBar(id="problem")
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield PicturePanel(id="picture")
@@ -120,11 +128,25 @@ class DashboardScreen(Screen):
                 yield CurvesPanel("divergences", id="curves-b")
                 yield NotesPanel(id="notes")
         yield Footer(compact=True)
+        yield Static("", id="too-small", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(StatusBar).title = f"loading {self.scenario_name}…"
+        self._fit(self.app.size.width, self.app.size.height)
         self.set_interval(POLL_S, self._poll)
         self.train()
+
+    def on_resize(self, event) -> None:
+        self._fit(event.size.width, event.size.height)
+
+    def _fit(self, width: int, height: int) -> None:
+        """Below MIN_SIZE, hide the panels and say how big the terminal needs to be."""
+        small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
+        if small:
+            self.query_one("#too-small", Static).update(
+                f"genstep needs at least {MIN_SIZE[0]}x{MIN_SIZE[1]};\nthis terminal is {width}x{height}.\n\n"
+                "Make it larger, or press q to quit.")
+        self.set_class(small, "-too-small")
 
     async def on_unmount(self) -> None:
         await self.shutdown()
@@ -149,7 +171,7 @@ class DashboardScreen(Screen):
             self._driver = driver  # for shutdown(); the UI uses self.driver, set once loaded
             if self._stopping.is_set():
                 return
-            self.post_message(self.SessionLoaded(scenario, driver))
+            self.post_message(self.SessionLoaded(scenario, driver, str(getattr(session, "device_reason", "") or "")))
             driver.run()
         finally:
             self._train_done.set()
@@ -166,6 +188,7 @@ class DashboardScreen(Screen):
 
     def on_dashboard_screen_session_loaded(self, message: SessionLoaded) -> None:
         self.scenario, self.driver = message.scenario, message.driver
+        self.device_reason = message.device_reason
         knobs = list(self.scenario.knobs)
         self.knob = knobs[0] if knobs else ""
         status = self.query_one(StatusBar)
@@ -174,15 +197,15 @@ class DashboardScreen(Screen):
         self.query_one(KnobBar).selected = self.knob
 
     def on_dashboard_screen_load_failed(self, message: LoadFailed) -> None:
-        self.app.notify(message.reason, title="could not open the lesson", severity="error", timeout=10)
+        self.app.notify(message.reason, title="could not open the lesson", severity="error", timeout=10, markup=False)
         self.query_one(StatusBar).title = f"could not open {self.scenario_name}"
         self.app.call_later(self.app.action_pick)
 
     def on_dashboard_screen_command_finished(self, message: CommandFinished) -> None:
         if message.error:
-            self.notify(message.error, title="refused", severity="error")
+            self.notify(message.error, title="refused", severity="error", markup=False)
         elif message.done:
-            self.notify(message.done)
+            self.notify(message.done, markup=False)
 
     def _poll(self) -> None:
         """Timer: pull the driver's state; redraw the panels only when a new frame arrived."""
@@ -196,8 +219,10 @@ class DashboardScreen(Screen):
         status = self.query_one(StatusBar)
         self.running = status.running = driver.running
         status.rate, status.problem = driver.rate, driver.diverged
+        self.query_one(ProblemBar).show(driver.diverged, driver.last_good)
         if driver.diverged and driver.diverged != self._seen_problem:
-            self.notify(driver.diverged, title="the run stopped", severity="error", timeout=10)
+            back = f"; b rewinds to step {driver.last_good}" if driver.last_good is not None else ""
+            self.notify(driver.diverged + back, title="the run stopped", severity="error", timeout=10, markup=False)
         self._seen_problem = driver.diverged
         if driver.version != self._seen_version and driver.latest is not None:
             self._seen_version = driver.version
@@ -225,7 +250,8 @@ class DashboardScreen(Screen):
         self.query_one(NotesPanel).show(getattr(lesson, "summary", ""), getattr(lesson, "watch", ""),
                                         frame.notes, list(getattr(lesson, "cure", [])))
         for note in frame.notes[self._seen_notes:] if len(frame.notes) > self._seen_notes else ():
-            self.notify(note.text, title=f"step {note.step}", timeout=8)
+            limit = 150 if self.app.size.width >= 110 else 90  # a toast must not bury the curves
+            self.notify(note_gist(note.text, limit), title=f"step {note.step}", timeout=8, markup=False)
         self._seen_notes = len(frame.notes)
 
     # -- actions ----------------------------------------------------------------------------
@@ -233,7 +259,7 @@ class DashboardScreen(Screen):
     def _send(self, command, done: str = "") -> bool:
         """Queue a command for the worker; its outcome comes back as CommandFinished."""
         if self.driver is None:
-            self.notify("still loading the lesson…")
+            self.notify("still loading the lesson…", markup=False)
             return False
 
         def finished(future) -> None:
@@ -245,14 +271,23 @@ class DashboardScreen(Screen):
 
     def action_toggle_run(self) -> None:
         if self.driver is None:
-            self.notify("still loading the lesson…")
+            self.notify("still loading the lesson…", markup=False)
+        elif self.driver.diverged and not self.driver.running:
+            self.notify(self._way_back(), title="the run stopped", severity="warning", markup=False)
         else:
             self.driver.play(not self.driver.running)
             self.running = not self.running
 
+    def _way_back(self) -> str:
+        driver = self.driver
+        back = f"b rewinds to step {driver.last_good}, the last good state; " if driver and driver.last_good is not None else ""
+        return f"{back}e changes a knob (a smaller learning rate), g rewinds further back"
+
     def action_step(self, n: int) -> None:
         if self.driver is None:
-            self.notify("still loading the lesson…")
+            self.notify("still loading the lesson…", markup=False)
+        elif self.driver.diverged:
+            self.notify(self._way_back(), title="the run stopped", severity="warning", markup=False)
         else:
             self.driver.request_steps(n)
 
@@ -283,10 +318,16 @@ class DashboardScreen(Screen):
         info = _knob_info(spec, current)
 
         async def submit(value: str) -> str | None:
+            if not value:
+                return f"type a value for {knob} (escape cancels)"
             try:
-                await asyncio.wrap_future(driver.send(lambda s: s.set(knob, value)))
+                event = await asyncio.wrap_future(driver.send(lambda s: s.set(knob, value)))
             except Exception as exc:
                 return str(exc) or f"{knob}={value} was refused"
+            if event is None:
+                self.notify(f"{knob} is already {shown}", markup=False)
+            else:
+                self.notify(f"{knob_label(knob, event.new)} from step {event.step}", markup=False)
             return None
 
         shown = knob_label(knob, current).split("=", 1)[1]
@@ -295,7 +336,7 @@ class DashboardScreen(Screen):
     def action_cure(self) -> None:
         cure = list(getattr(getattr(self.scenario, "lesson", None), "cure", []) or [])
         if not cure:
-            self.notify("this lesson has no cure to apply")
+            self.notify("this lesson has no cure to apply", markup=False)
             return
 
         def apply(session) -> None:
@@ -307,6 +348,15 @@ class DashboardScreen(Screen):
         self._send(apply, f"applied the cure: {', '.join(cure)} — watch the next {within} steps")
 
     def action_back(self) -> None:
+        """Back to the previous checkpoint, or, after a divergence, to the last good step."""
+        driver = self.driver
+        if driver is not None and driver.diverged and driver.last_good is not None:
+            good = driver.last_good
+            self._send(lambda s: (driver.cancel_steps(), rewind_to(s, good))[1],
+                       f"rewound to step {good}, the last good state: change a knob before playing, "
+                       "or it will diverge again")
+            return
+
         def back(session) -> int:
             self.driver.cancel_steps()
             earlier = [c for c in session.checkpoint_steps if c < session.steps]
@@ -323,21 +373,28 @@ class DashboardScreen(Screen):
         shown = ", ".join(str(c) for c in marks[-8:]) or "none yet"
         info = (f"Now at step {now}. Checkpoints: {shown}.\nThe engine restores the nearest earlier "
                 "checkpoint and replays your knob changes up to the step you type.")
+        initial = str(marks[-2] if len(marks) > 1 else 0)
+        if driver.diverged and driver.last_good is not None:
+            now = driver.last_good
+            initial = str(driver.last_good)
+            info = f"The run stopped; step {driver.last_good} is the last good state.\n" + info
 
         async def submit(value: str) -> str | None:
             try:
                 step = int(value)
             except ValueError:
-                return f"{value!r} is not a step number"
+                shown = value if len(value) <= 40 else value[:39] + "…"
+                return f"{shown!r} is not a step number"
             if not 0 <= step <= now:
                 return f"type a step between 0 and {now} (the run is at step {now})"
             try:
-                await asyncio.wrap_future(driver.send(lambda s: (driver.cancel_steps(), s.rewind(step))[1]))
+                done = await asyncio.wrap_future(driver.send(lambda s: (driver.cancel_steps(), rewind_to(s, step))[1]))
             except Exception as exc:
-                return str(exc)
+                return str(exc) or f"could not rewind to step {step}"
+            self.notify(f"rewound to step {done}", markup=False)
             return None
 
-        self.app.push_screen(ValueDialog("Rewind to step", info, str(marks[-2] if len(marks) > 1 else 0), submit))
+        self.app.push_screen(ValueDialog("Rewind to step", info, initial, submit))
 
     def action_reset(self) -> None:
         self._seen_notes = 0
@@ -361,12 +418,13 @@ class DashboardScreen(Screen):
         self.low_bandwidth = not self.low_bandwidth
         self.query_one(StatusBar).low_bandwidth = self.low_bandwidth
         self.query_one(PicturePanel).configure(arrows=self.arrows, heat=not self.low_bandwidth, live=self.running)
-        self.notify("low-bandwidth mode: 3 redraws/s, no heat map" if self.low_bandwidth else "full redraw rate")
+        self.notify("low-bandwidth mode: 3 redraws/s, no heat map" if self.low_bandwidth else "full redraw rate",
+                    markup=False)
 
     def action_screenshot(self) -> None:
         step = self.frame.step if self.frame else 0
         path = self.app.save_screenshot(f"genstep-{self.scenario_name}-step{step}.svg")
-        self.notify(f"saved {path}")
+        self.notify(f"saved {path}", markup=False)
 
     def action_export(self) -> None:
         frame = self.frame
@@ -385,7 +443,8 @@ class DashboardScreen(Screen):
         rows.append(("ctrl+p", "Command palette (open another lesson)"))
         knobs = [(n, _knob_info(s, self.frame.knobs.get(n, "") if self.frame else "").replace("\n", " · "))
                  for n, s in (self.scenario.knobs.items() if self.scenario else [])]
-        self.app.push_screen(TextDialog("keys", keys_text(rows, knobs)))
+        device = self.device_reason if self.device == "auto" else ""
+        self.app.push_screen(TextDialog("keys", keys_text(rows, knobs, device)))
 
     async def action_quit(self) -> None:
         await self.shutdown()

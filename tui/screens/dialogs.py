@@ -1,4 +1,8 @@
-"""Small dialogs: type a value (a knob, a step to rewind to), the key list, the lesson text."""
+"""Small dialogs: type a value (a knob, a step to rewind to), the key list, the lesson text.
+
+What they show may come from the user (a scenario's knob help, an engine refusal quoting the typed
+value), so nothing here is parsed as markup.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,14 @@ from collections.abc import Awaitable, Callable
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 Submit = Callable[[str], Awaitable[str | None]]
+
+MAX_SHOWN = 400  # a refusal quoting a pasted novel is cut to this many characters
 
 
 class ValueDialog(ModalScreen[str | None]):
@@ -39,16 +46,21 @@ class ValueDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(self._title, style="bold"), id="dialog-title")
-            yield Static(self._info, id="dialog-info")
+            yield Static(self._info, id="dialog-info", markup=False)
             yield Input(value=self._initial, id="dialog-input", select_on_focus=True)
-            yield Static("", id="dialog-error")
+            yield Static("", id="dialog-error", markup=False)
             yield Static(Text("enter apply · escape cancel", style="dim"))
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         value = event.value.strip()
-        refusal = await self._submit(value)
+        try:
+            refusal = await self._submit(value)
+        except Exception as exc:  # whatever went wrong, say it here rather than crash the app
+            refusal = f"{type(exc).__name__}: {exc}"
         if refusal:
+            if len(refusal) > MAX_SHOWN:
+                refusal = refusal[: MAX_SHOWN - 1] + "…"
             self.query_one("#dialog-error", Static).update(refusal)
             self.query_one(Input).focus()
         else:
@@ -81,7 +93,7 @@ class TextDialog(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
-            scroll.border_title = self._title
+            scroll.border_title = Content(self._title)
             scroll.border_subtitle = "escape closes"
             yield Static(self._body)
 
@@ -89,8 +101,8 @@ class TextDialog(ModalScreen[None]):
         self.dismiss(None)
 
 
-def keys_text(rows: list[tuple[str, str]], knobs: list[tuple[str, str]]) -> Text:
-    """The help page: every key with what it does, then the knobs of this lesson."""
+def keys_text(rows: list[tuple[str, str]], knobs: list[tuple[str, str]], device: str = "") -> Text:
+    """The help page: every key with what it does, the knobs of this lesson, why this device."""
     text = Text()
     width = max((len(k) for k, _ in rows), default=4) + 2
     for key, what in rows:
@@ -101,4 +113,7 @@ def keys_text(rows: list[tuple[str, str]], knobs: list[tuple[str, str]]) -> Text
         for name, desc in knobs:
             text.append(f"{name:<12}", style="bold")
             text.append(desc + "\n")
+    if device:
+        text.append("\nDevice ", style="bold")
+        text.append(f"(--device auto) {device}\n")
     return text

@@ -33,6 +33,16 @@ def default_speed(horizon: int, seconds: float = 30.0) -> int:
     return min(SPEEDS, key=lambda s: abs(s - want))
 
 
+def rewind_to(session: Any, step: int) -> int:
+    """`session.rewind(step)`, also from a diverged run: the engine's rewind replays nothing while
+    the session is diverged (it lands on the checkpoint before `step`), so the gap is run as steps,
+    which replays the same knob events and gives the same state."""
+    done = session.rewind(step)
+    if done < step and session.status == "ok":
+        session.step(step - done)
+    return session.steps
+
+
 class Driver:
     """Runs steps and commands for one session; `run()` is the body of the thread worker."""
 
@@ -45,6 +55,8 @@ class Driver:
         self.checkpoints: list[int] = []
         self.rate = 0.0  # measured steps per second while running
         self.diverged: str = ""  # the engine's message when a run stops on a non-finite value
+        self.last_good: int | None = None  # the step the engine kept when the run diverged
+        self.thread: threading.Thread | None = None  # the thread running `run()`, once started
         self._commands: queue.SimpleQueue[tuple[Command, Future]] = queue.SimpleQueue()
         self._stop = threading.Event()
         self.finished = threading.Event()
@@ -96,6 +108,7 @@ class Driver:
     # -- the loop (worker thread) -----------------------------------------------------------
 
     def run(self) -> None:
+        self.thread = threading.current_thread()
         try:
             self._publish()
             self._last_publish = time.monotonic()
@@ -114,7 +127,24 @@ class Driver:
                         self._drain(block=True, timeout=rest)
         finally:
             self.running = False
+            self._refuse_queued()
             self.finished.set()
+
+    def _refuse_queued(self) -> None:
+        """After the loop: answer every command still queued, so nobody awaits a dead loop."""
+        while True:
+            try:
+                _, future = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            if not future.done():
+                future.set_exception(RuntimeError("the run was stopped"))
+
+    def _note_divergence(self) -> None:
+        self.running, self.pending = False, 0
+        self.diverged = self.session.message or "the run stopped"
+        self.last_good = self.session.steps
+        self._dirty = True  # the engine went back to its last good state: show that state
 
     def _run_steps(self, budget: int) -> None:
         """Up to `budget` steps in chunks of ~CHUNK_S, applying commands and publishing between."""
@@ -132,8 +162,7 @@ class Driver:
             if self.pending:
                 self.pending = max(0, self.pending - n)
             if self.session.status != "ok" or n < chunk:
-                self.running, self.pending = False, 0
-                self.diverged = self.session.message or "the run stopped"
+                self._note_divergence()
                 return
             self._maybe_publish()
             if not self._commands.empty():
@@ -171,10 +200,11 @@ class Driver:
                 future.set_exception(exc)
             self._dirty = True
             if self.session.status != "ok":
+                if not self.diverged:
+                    self._note_divergence()
                 self.running = False
-                self.diverged = self.session.message or "the run stopped"
-            elif self.diverged and self.session.status == "ok":
-                self.diverged = ""  # reset / rewind brought the run back
+            elif self.diverged:
+                self.diverged, self.last_good = "", None  # reset, rewind or a knob change brought it back
             try:
                 item = self._commands.get_nowait()
             except queue.Empty:

@@ -1,7 +1,10 @@
-"""Pick a lesson: the shipped scenarios with their titles (listed in a thread: it imports torch)."""
+"""Pick a lesson: the shipped scenarios with their titles and the gist of each summary (listed in
+a thread: reading the scenario files takes a moment)."""
 
 from __future__ import annotations
 
+import re
+import textwrap
 from typing import Any
 
 from rich.text import Text
@@ -12,6 +15,23 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
+
+
+GIST_CHARS = 170  # about two lines of the picker
+GIST_MIN = 60  # a first "sentence" shorter than this (a citation) takes the next one along
+
+
+def gist(summary: str, limit: int = GIST_CHARS) -> str:
+    """The first sentence or so of a summary (whitespace collapsed), cut at a word near `limit`."""
+    sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z])", " ".join(str(summary).split()))
+    text = ""
+    for sentence in sentences:
+        text = f"{text} {sentence}".strip()
+        if len(text) >= GIST_MIN:
+            break
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
 
 
 class PickerScreen(Screen[str | None]):
@@ -28,7 +48,7 @@ class PickerScreen(Screen[str | None]):
         width: 90; max-width: 100%; height: auto; max-height: 100%;
         border: round $accent; padding: 0 1;
     }
-    PickerScreen OptionList, PickerScreen OptionList:focus { height: auto; max-height: 20; border: none; }
+    PickerScreen OptionList, PickerScreen OptionList:focus { height: auto; max-height: 30; border: none; }
     PickerScreen #picker-hint { color: $text-muted; }
     """
 
@@ -53,9 +73,13 @@ class PickerScreen(Screen[str | None]):
         except Exception as exc:
             self.app.call_from_thread(self._fill, [], str(exc))
             return
-        self.app.call_from_thread(self._fill, items, "")
+        try:
+            summaries = self.factory.summaries()
+        except Exception:  # the titles are enough to pick from
+            summaries = {}
+        self.app.call_from_thread(self._fill, items, "", summaries)
 
-    def _fill(self, items: list[tuple[str, str]], error: str) -> None:
+    def _fill(self, items: list[tuple[str, str]], error: str, summaries: dict[str, str] | None = None) -> None:
         hint = self.query_one("#picker-hint", Static)
         options = self.query_one(OptionList)
         if error:
@@ -63,10 +87,23 @@ class PickerScreen(Screen[str | None]):
             return
         hint.update("↑/↓ choose · enter open · escape back · q quit")
         width = max((len(n) for n, _ in items), default=10) + 2
-        options.add_options([Option(Text.assemble((name.ljust(width), "bold"), title), id=name)
+        room = min(90, self.app.size.width) - 7  # inside the box's border, padding and the list's
+        options.add_options([Option(self._prompt(name, title, (summaries or {}).get(name, ""), width, room), id=name)
                              for name, title in items])
         options.highlighted = 0
         options.focus()
+
+    @staticmethod
+    def _prompt(name: str, title: str, summary: str, width: int, room: int) -> Text:
+        """The name, its title beside it, and the gist of the summary under the title."""
+        text = Text.assemble((name.ljust(width), "bold"), str(title))
+        shown = gist(summary)
+        if shown:
+            indent = width if room - width >= 30 else 2
+            for line in textwrap.wrap(shown, max(20, room - indent)):
+                text.append("\n" + " " * indent)
+                text.append(line, style="dim")
+        return text
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)

@@ -56,17 +56,25 @@ class CurvesPanel(ChartView):
 
     def _names(self, frame: Frame) -> tuple[str, list[str]]:
         title, names = GROUPS.get((frame.family, self.group), ("", []))
+        if frame.theta is not None:  # disjoint supports: JS and W1 with their closed forms; the grid
+            names = [n for n in names if n != "kl_grid"]  # KL (several nats) would flatten them
         return title, [n for n in names if n in frame.history]
 
     def legend(self, frame: Frame) -> Text:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        for name in self._names(frame)[1]:
-            color, dashed = STYLE.get(name, (C[7], False))
-            if len(text):
-                text.append(" ")
-            text.append("┅ " if dashed else "━ ", style=colors.style_of(int(color), 0))
-            value = frame.metrics.get(name)
-            text.append(f"{name} {fmt_value(value)}" if value is not None else name)
+        """Every series with its latest value; where that does not fit the border, names only
+        (cutting the last series off would hide the one a lesson may be about)."""
+        room = max(0, self.size.width - 4) if self.size.width else 10_000
+        for with_values in (True, False):
+            text = Text(no_wrap=True, overflow="ellipsis")
+            for name in self._names(frame)[1]:
+                color, dashed = STYLE.get(name, (C[7], False))
+                if len(text):
+                    text.append(" ")
+                text.append("┅ " if dashed else "━ ", style=colors.style_of(int(color), 0))
+                value = frame.metrics.get(name) if with_values else None
+                text.append(f"{name} {fmt_value(value)}" if value is not None else name)
+            if text.cell_len <= room:
+                break
         return text
 
     def draw(self, frame: Frame, width: int, height: int) -> Canvas:

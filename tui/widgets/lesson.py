@@ -2,6 +2,8 @@
 
 - GAN family: which modes are captured (● captured, ○ missed, at their places on the plane), the
   counts (modes, high-quality fraction) and the history of `modes`.
+- Disjoint supports: theta against steps, and the size of its gradient on a log scale (the
+  vanishing JS gradient is orders of magnitude below the Wasserstein gradient of size 1).
 - VAE: posterior means coloured by the cluster of their data point, and the KL of each latent
   dimension as bars (a dimension whose bar is flat is inactive: posterior collapse).
 """
@@ -16,7 +18,7 @@ from tui.render import colors
 from tui.render.axes import draw_axes, fmt_value, pad_range
 from tui.render.canvas import Canvas
 from tui.render.cells import vbars
-from tui.render.charts import Series, line_chart, scatter_chart
+from tui.render.charts import Marker, Series, line_chart, scatter_chart
 
 from .chart import ChartView
 
@@ -43,12 +45,16 @@ class LessonPanel(ChartView):
     def legend(self, frame: Frame) -> Text:
         if frame.family == "vae":
             return Text("colour = cluster of the data point; bars = KL per dim")
+        if "theta" in frame.history:
+            return Text("the Wasserstein gradient has size 1 all the way")
         return Text.assemble(("●", colors.style_of(colors.GOOD, 0)), " captured  ",
                              ("○", colors.style_of(colors.BAD, 0)), " missed")
 
     def draw(self, frame: Frame, width: int, height: int) -> Canvas:
         if frame.family == "vae":
             return self._draw_vae(frame, width, height)
+        if "theta" in frame.history:
+            return self._draw_theta(frame, width, height)
         self.border_title = "mode coverage"
         m = frame.metrics
         canvas = Canvas(width, height)
@@ -67,6 +73,29 @@ class LessonPanel(ChartView):
             canvas.paste(chart, left, 1)
         return canvas
 
+    def _draw_theta(self, frame: Frame, width: int, height: int) -> Canvas:
+        self.border_title = "θ and the size of its gradient"
+        m = frame.metrics
+        canvas = Canvas(width, height)
+        canvas.text(1, 0, f"θ {fmt_value(m.get('theta'))}", 0)
+        xr = (0.0, max(float(frame.step), 10.0))
+        markers = [Marker(e.step, f"{e.knob}={e.new}") for e in frame.events]
+        half = width // 2
+        theta = frame.history["theta"]
+        canvas.paste(line_chart(half, height - 1, [Series("θ", theta.steps, theta.values, colors.CATEGORICAL[1])],
+                                markers, xrange=xr), 0, 1)
+        grad = frame.history.get("grad_theta")
+        if grad is not None and width - half > 12:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                logs = np.log10(np.abs(grad.values.astype(np.float64)))
+            logs[~np.isfinite(logs)] = np.nan
+            chart = line_chart(width - half, height - 1, [Series("log10|grad θ|", grad.steps, logs, colors.CATEGORICAL[0])],
+                               markers, xrange=xr, yrange=(min(-6.0, float(np.nanmin(logs, initial=0.0))) - 0.2, 0.5))
+            canvas.paste(chart, half, 1)
+            g = m.get("grad_theta")
+            canvas.text(half + 1, 0, f"|grad θ| {fmt_value(abs(g) if g is not None else None)}, log scale", 0)
+        return canvas
+
     def _draw_vae(self, frame: Frame, width: int, height: int) -> Canvas:
         kl = frame.kl_per_dim if frame.kl_per_dim is not None else np.zeros(0)
         active = frame.metrics.get("active_units")
@@ -76,7 +105,7 @@ class LessonPanel(ChartView):
         latent = frame.latent
         if latent is not None and len(latent):
             labels = frame.real_labels if frame.real_labels is not None else np.zeros(len(latent), int)
-            layers = [(latent[labels == k], int(colors.CATEGORICAL[k % 8])) for k in np.unique(labels)]
+            layers = [(latent[labels == k], colors.cluster_color(k)) for k in np.unique(labels)]
             lo, hi = pad_range(float(np.min(latent)), float(np.max(latent)))
             lo, hi = min(lo, -1.0), max(hi, 1.0)
             canvas.paste(scatter_chart(width - bars_w, height, layers, (lo, hi, lo, hi)), 0, 0)

@@ -1,4 +1,8 @@
-"""The lesson in words: its summary, what to watch for, and the notes that fired, newest first."""
+"""The lesson in words: its summary, what to watch for, and the notes that fired, newest first.
+
+The panel beside the run (`live`) puts the notes that fired first, then what to watch for and the
+cure, and the long summary last; the lesson dialog (`i`) reads top to bottom like a page.
+"""
 
 from __future__ import annotations
 
@@ -10,26 +14,38 @@ from textual.widgets import Static
 from engine.frame import Note
 
 
-def lesson_text(summary: str, watch: str, notes: tuple[Note, ...], cure: list[str]) -> Text:
-    """The text of the notes panel (also shown full-screen by the lesson dialog)."""
-    text = Text()
+def lesson_text(summary: str, watch: str, notes: tuple[Note, ...], cure: list[str], live: bool = False) -> Text:
+    """The lesson as text: the notes panel's (`live`: notes first) or the lesson dialog's."""
+    parts = {"summary": Text(), "watch": Text(), "notes": Text()}
     if summary:
-        text.append(summary.strip() + "\n\n")
+        parts["summary"].append(summary.strip() + "\n")
     if watch:
-        text.append("Watch: ", style="bold")
-        text.append(watch.strip() + "\n")
+        parts["watch"].append("Watch: ", style="bold")
+        parts["watch"].append(" ".join(watch.split()) + "\n")
     if cure:
-        text.append("Cure (c): ", style="bold")
-        text.append(", ".join(cure) + "\n")
+        parts["watch"].append("Cure (c): ", style="bold")
+        parts["watch"].append(", ".join(cure) + "\n")
     if notes:
-        text.append("\nNotes so far\n", style="bold")
+        parts["notes"].append("Notes so far, newest first\n", style="bold")
         for note in reversed(notes):
-            text.append(f"step {note.step} ", style="bold")
-            text.append(note.text.strip())
+            parts["notes"].append(f"step {note.step} ", style="bold")
+            parts["notes"].append(" ".join(note.text.split()))
             if note.trigger:
-                text.append(f"  ({note.trigger})", style="dim")
-            text.append("\n")
-    return text
+                parts["notes"].append(f"  ({note.trigger})", style="dim")
+            parts["notes"].append("\n")
+    order = ("notes", "watch", "summary") if live else ("summary", "watch", "notes")
+    return Text("\n").join(parts[k] for k in order if parts[k])
+
+
+def note_gist(text: str, limit: int = 150) -> str:
+    """A fired note, short enough for a toast: its first sentence, cut near `limit`."""
+    flat = " ".join(text.split())
+    end = next((i + 1 for i, ch in enumerate(flat) if ch in ".!?" and (i + 1 == len(flat) or flat[i + 1] == " ")
+                and i >= 40), len(flat))
+    first = flat[:end]
+    if len(first) > limit:
+        first = first[:limit].rsplit(" ", 1)[0] + " …"
+    return first + (" (i: the whole note)" if len(first) < len(flat) else "")
 
 
 class NotesPanel(VerticalScroll):
@@ -52,4 +68,5 @@ class NotesPanel(VerticalScroll):
         key = (summary, watch, len(notes), tuple(cure))
         if key != self._shown:
             self._shown = key
-            self.query_one("#notes-text", Static).update(lesson_text(summary, watch, notes, cure))
+            self.query_one("#notes-text", Static).update(lesson_text(summary, watch, notes, cure, live=True))
+            self.scroll_home(animate=False)

@@ -4,7 +4,8 @@
   (blue = "fake", orange = "real"), with the generator's descent directions as arrows on request.
 - Disjoint supports (the frame has a theta landscape): the two lines above, and below them JS and
   W1 as functions of theta with the generator's current theta marked.
-- VAE: data, reconstructions and samples from the prior.
+- VAE: data, reconstructions and samples from the prior, drawn prior first (it spreads widest once
+  the latent is in use), then data, then reconstructions on top: where they sit is the lesson.
 """
 
 from __future__ import annotations
@@ -68,14 +69,14 @@ class PicturePanel(ChartView):
 
     def draw(self, frame: Frame, width: int, height: int) -> Canvas:
         if frame.family == "vae":
-            self.border_title = "data · reconstructions · prior samples"
-            layers = [(frame.real, colors.REAL), (frame.recon, colors.RECON), (frame.fake, colors.PRIOR)]
+            self.border_title = _with_count(frame, "data · reconstructions · prior samples", "data, recon, prior")
+            layers = [(frame.fake, colors.PRIOR), (frame.real, colors.REAL), (frame.recon, colors.RECON)]
             return scatter_chart(width, height, layers, frame.bounds)
         layers = [(frame.real, colors.REAL), (frame.fake, colors.FAKE)]
         arrows = frame.arrows if self.show_arrows else None
         heat = self._heat_for(frame)
         if frame.theta is None:
-            self.border_title = "data vs generator, over the critic"
+            self.border_title = _with_count(frame, "data vs generator, over the critic", "data vs generator, critic")
             return scatter_chart(width, height, layers, frame.bounds, heat=heat, arrows=arrows)
         # disjoint supports: the lines on top, the divergences against theta below
         self.border_title = "two lines · JS and W1 against θ"
@@ -92,3 +93,14 @@ class PicturePanel(ChartView):
         chart = line_chart(width, height - top, series, mark, xrange=(lo, hi))
         canvas.paste(chart, 0, top)
         return canvas
+
+
+def _with_count(frame: Frame, title: str, short: str) -> str:
+    """The lesson's headline number first (it must survive a narrow terminal, where the lesson
+    panel is hidden), then what the picture shows (in short, beside the number)."""
+    m = frame.metrics
+    if frame.family == "vae" and m.get("active_units") is not None and frame.kl_per_dim is not None:
+        return f"active units {fmt_value(m['active_units'])}/{len(frame.kl_per_dim)} · {short}"
+    if m.get("modes") is not None and m.get("modes_total"):
+        return f"modes {fmt_value(m['modes'])}/{fmt_value(m['modes_total'])} · {short}"
+    return title

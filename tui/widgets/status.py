@@ -1,4 +1,9 @@
-"""The two text lines at the top: where the run stands, and the knobs (the selected one marked)."""
+"""The lines at the top: where the run stands, the knobs (the selected one marked), and, when a run
+stopped on a non-finite value, what happened and which keys get it going again.
+
+Every string shown here may come from the user (scenario titles, knob values, engine messages that
+quote what was typed), so it is drawn as plain `Text`, never parsed as markup.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ class StatusBar(Static):
     device: reactive[str] = reactive("")
     seed: reactive[int] = reactive(0)
     problem: reactive[str] = reactive("")
-    """Why the run stopped (non-finite value), or empty."""
+    """Why the run stopped (non-finite value), or empty; the ProblemBar below says it in full."""
     low_bandwidth: reactive[bool] = reactive(False)
 
     def watch_problem(self, problem: str) -> None:
@@ -38,17 +43,23 @@ class StatusBar(Static):
             state = ("▶ running", "bold")
         else:
             state = ("⏸ paused", "")
-        right = Text.assemble(
-            f"step {self.step}",
-            "  ",
-            state,
-            f"  {self.rate:.0f} steps/s  ×{self.speed}/tick  {self.device or '…'}  seed {self.seed}",
-            "  [low-bw]" if self.low_bandwidth else "",
-        )
-        if self.problem:
-            right.append(f"  {self.problem}", style="bold")
-        width = max(0, self.size.width - right.cell_len - 2)
-        title = self.title if len(self.title) <= width else self.title[: max(0, width - 1)] + "…"
+        # what to leave out, in this order, before the title has to be cut
+        optional = {"speed": f"  ×{self.speed}/tick", "seed": f"  seed {self.seed}",
+                    "rate": f"  {self.rate:.0f} steps/s"}
+        drop: set[str] = set()
+        while True:
+            right = Text.assemble(
+                f"step {self.step}", "  ", state,
+                *(optional[k] for k in ("rate", "speed") if k not in drop),
+                f"  {self.device or '…'}",
+                optional["seed"] if "seed" not in drop else "",
+                "  [low-bw]" if self.low_bandwidth else "",
+            )
+            room = max(0, self.size.width - right.cell_len - 2)
+            if len(self.title) <= room or len(drop) == len(optional):
+                break
+            drop.add(next(k for k in optional if k not in drop))
+        title = self.title if len(self.title) <= room else self.title[: max(0, room - 1)] + "…"
         return Text.assemble((title, "bold"), " " * (self.size.width - len(title) - right.cell_len), right)
 
 
@@ -70,7 +81,7 @@ class KnobBar(Static):
             shown = fmt_value(value) if isinstance(value, float) else str(value)
             style = "reverse bold" if name == self.selected else ""
             parts.append(Text(f" {name} {shown} ", style=style))
-        tail = Text("   [ ] pick  +/- change  e type", style="dim")
+        tails = ["   [ ] pick  +/- change  e type", "   [ ] +/- e", ""]
         # drop knobs from the left until the selected one fits
         names = list(self.values)
         start = 0
@@ -84,6 +95,38 @@ class KnobBar(Static):
         for p in parts[start:]:
             out.append(" ")
             out.append_text(p)
-        out.append_text(tail)
+        for tail in tails:  # the key hints as long as they fit, else shorter, else none
+            if out.cell_len + len(tail) <= width:
+                break
+        out.append_text(Text(tail, style="dim"))
         out.truncate(width, overflow="ellipsis")
         return out
+
+
+class ProblemBar(Static):
+    """Shown only while the run is stopped on a non-finite value: what happened, and the way back."""
+
+    DEFAULT_CSS = """
+    ProblemBar { height: auto; max-height: 4; background: $error 30%; color: $text; padding: 0 1; display: none; }
+    ProblemBar.-shown { display: block; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id, markup=False)
+        self.shown = ""
+
+    def show(self, message: str, last_good: int | None) -> None:
+        """`message` is the engine's (it names the quantity and the last good step); "" hides the bar."""
+        key = f"{message}|{last_good}"
+        if key == self.shown:
+            return
+        self.shown = key
+        self.set_class(bool(message), "-shown")
+        if not message:
+            self.update("")
+            return
+        text = Text.assemble(("■ ", "bold"), (message.rstrip("."), "bold"), "\n")
+        if last_good is not None:
+            text.append_text(Text.assemble(("b", "bold reverse"), f" rewind to step {last_good}, the last good state  "))
+        text.append_text(Text.assemble(("e", "bold reverse"), " change a knob  ", ("g", "bold reverse"), " rewind further"))
+        self.update(text)
