@@ -134,7 +134,9 @@ class DashboardScreen(Screen):
         self.query_one(StatusBar).title = f"loading {self.scenario_name}…"
         self._fit(self.app.size.width, self.app.size.height)
         self.set_interval(POLL_S, self._poll)
-        self.train()
+        # start training (and with it the ~1 s torch import) only once the first frame is
+        # painted, so it does not compete with the first paint for the CPU
+        self.call_after_refresh(self.train)
 
     def on_resize(self, event) -> None:
         self._fit(event.size.width, event.size.height)

@@ -79,7 +79,7 @@ class CurvesPanel(ChartView):
 
     def draw(self, frame: Frame, width: int, height: int) -> Canvas:
         title, names = self._names(frame)
-        self.border_title = title
+        self.set_title(title)
         series = []
         last = float(frame.step)
         for name in names:

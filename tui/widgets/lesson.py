@@ -55,7 +55,7 @@ class LessonPanel(ChartView):
             return self._draw_vae(frame, width, height)
         if "theta" in frame.history:
             return self._draw_theta(frame, width, height)
-        self.border_title = "mode coverage"
+        self.set_title("mode coverage")
         m = frame.metrics
         canvas = Canvas(width, height)
         modes, total, hq = m.get("modes"), m.get("modes_total"), m.get("hq")
@@ -74,7 +74,7 @@ class LessonPanel(ChartView):
         return canvas
 
     def _draw_theta(self, frame: Frame, width: int, height: int) -> Canvas:
-        self.border_title = "θ and the size of its gradient"
+        self.set_title("θ and the size of its gradient")
         m = frame.metrics
         canvas = Canvas(width, height)
         canvas.text(1, 0, f"θ {fmt_value(m.get('theta'))}", 0)
@@ -99,7 +99,7 @@ class LessonPanel(ChartView):
     def _draw_vae(self, frame: Frame, width: int, height: int) -> Canvas:
         kl = frame.kl_per_dim if frame.kl_per_dim is not None else np.zeros(0)
         active = frame.metrics.get("active_units")
-        self.border_title = f"latent means · KL per dim · active units {fmt_value(active)}/{len(kl)}"
+        self.set_title(f"latent means · KL per dim · active units {fmt_value(active)}/{len(kl)}")
         canvas = Canvas(width, height)
         bars_w = min(max(3 * len(kl) + 6, 14), width // 2)
         latent = frame.latent

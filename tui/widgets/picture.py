@@ -69,17 +69,17 @@ class PicturePanel(ChartView):
 
     def draw(self, frame: Frame, width: int, height: int) -> Canvas:
         if frame.family == "vae":
-            self.border_title = _with_count(frame, "data · reconstructions · prior samples", "data, recon, prior")
+            self.set_title(_with_count(frame, "data · reconstructions · prior samples", "data, recon, prior"))
             layers = [(frame.fake, colors.PRIOR), (frame.real, colors.REAL), (frame.recon, colors.RECON)]
             return scatter_chart(width, height, layers, frame.bounds)
         layers = [(frame.real, colors.REAL), (frame.fake, colors.FAKE)]
         arrows = frame.arrows if self.show_arrows else None
         heat = self._heat_for(frame)
         if frame.theta is None:
-            self.border_title = _with_count(frame, "data vs generator, over the critic", "data vs generator, critic")
+            self.set_title(_with_count(frame, "data vs generator, over the critic", "data vs generator, critic"))
             return scatter_chart(width, height, layers, frame.bounds, heat=heat, arrows=arrows)
         # disjoint supports: the lines on top, the divergences against theta below
-        self.border_title = "two lines · JS and W1 against θ"
+        self.set_title("two lines · JS and W1 against θ")
         canvas = Canvas(width, height)
         top = max(3, height * 11 // 20)
         canvas.paste(scatter_chart(width, top, layers, frame.bounds, heat=heat, arrows=arrows), 0, 0)
