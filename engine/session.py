@@ -177,6 +177,8 @@ class Session:
             self.steps += 1
             done += 1
             if self._replaying:
+                if self.steps % every == 0:
+                    self._measure()  # not recorded again, but keeps the family's running state
                 continue
             if self.steps % every == 0:
                 row.update(self._measure())

@@ -213,3 +213,16 @@ def test_vae_frame_carries_latents_and_kl_per_dim():
     assert f.family == "vae" and f.latent.shape == (500, 2) and f.recon.shape == (500, 2)
     assert f.kl_per_dim.shape == (2,) and set(np.unique(f.real_labels)) <= set(range(8))
     assert {"loss", "elbo", "recon", "kl", "beta", "active_units", "mi"} <= set(f.metrics)
+
+
+def test_modes_seen_counts_every_mode_captured_so_far_and_survives_rewind():
+    s = session(seed=4)
+    s.step(400)
+    seen = s.history.curves()["modes_seen"].values
+    modes = s.history.curves()["modes"].values
+    assert np.all(np.diff(seen) >= 0) and np.all(seen >= modes) and seen[-1] <= 8
+    ref = seen.copy()
+    s.rewind(120)  # between checkpoints: the replay keeps the running union right
+    s.step(280)
+    np.testing.assert_array_equal(s.history.curves()["modes_seen"].values, ref)
+

@@ -124,6 +124,7 @@ def test_standard_gan_collapses_and_hops_then_the_cure_covers_every_mode(sc, see
     assert h["at_once"] <= 4 and h["spread"] <= 0.3, info
     # hopping: over the run the blob visits clearly more modes than it ever holds at once
     assert h["seen"] >= h["at_once"] + 3 and h["hops"] >= 3, info
+    assert s.latest()["modes_seen"] == h["seen"], info  # the engine reports the same count
     assert "modes <= 2" in triggers(s), info
 
     trace = branch(sc, s, L.cure, L.cure_steps)

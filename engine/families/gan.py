@@ -54,7 +54,9 @@ class Adversarial(Family):
             self.cheap_metrics += ("theta", "grad_theta", "w1_true", "js_true")
         self.sample_metrics = ("kl_grid", "js_grid", "w1")
         if data.centres is not None:
-            self.sample_metrics = ("modes", "modes_total", "hq", "rev_kl_modes") + self.sample_metrics
+            self.sample_metrics = ("modes", "modes_total", "modes_seen", "hq", "rev_kl_modes") + self.sample_metrics
+            # modes captured at any probe so far: far above `modes` when the generator hops
+            self._seen = np.zeros(len(data.centres), dtype=bool)
         # fixed probe inputs, drawn once from the probe generator: points move smoothly between frames
         n = sc.probe.samples
         self.probe_noise = self.noise(n, probe_gen)
@@ -129,6 +131,13 @@ class Adversarial(Family):
         elif name == "lr_d":
             set_lr(self.opt_d, value)
 
+    def extra_state(self):
+        return {"seen": self._seen.copy()} if self.data.centres is not None else {}
+
+    def load_extra_state(self, state):
+        if "seen" in state:
+            self._seen = state["seen"].copy()
+
     def modules(self):
         return {"generator": self.generator, "critic": self.critic}
 
@@ -172,7 +181,9 @@ class Adversarial(Family):
         out = {}
         if self.data.centres is not None:
             ms = metrics.mode_coverage(fake, self.data.centres, self.data.sd)
-            out.update(modes=ms.modes, modes_total=ms.modes_total, hq=ms.hq, rev_kl_modes=ms.rev_kl_modes)
+            self._seen |= ms.captured
+            out.update(modes=ms.modes, modes_total=ms.modes_total, modes_seen=int(self._seen.sum()),
+                       hq=ms.hq, rev_kl_modes=ms.rev_kl_modes)
         kl, js = metrics.grid_divergences(real, fake)
         out.update(kl_grid=kl, js_grid=js, w1=metrics.wasserstein1(real, fake, n=self.sc.probe.w1_points))
         return out
