@@ -32,7 +32,8 @@ def test_run_json_summary_follows_the_contract(tmp_path):
     out = summary(r)
     assert {k: out[k] for k in ("scenario", "seed", "steps", "device", "status")} == {
         "scenario": "tiny-gan", "seed": 4, "steps": 120, "device": "cpu", "status": "ok"}
-    assert out["elapsed_s"] > 0 and out["steps_per_s"] > 0
+    for key in ("elapsed_s", "steps_per_s"):  # present and numeric (speed itself is bench/'s business)
+        assert isinstance(out[key], float), key
     assert {"loss_d", "loss_g", "modes", "modes_total", "hq", "rev_kl_modes", "kl_grid", "js_grid", "w1",
             "grad_norm_d"} <= set(out["final"])
     assert isinstance(out["final"]["modes"], int) and out["final"]["modes_total"] == 8

@@ -56,7 +56,8 @@ class EngineFactory:
     def summaries(self) -> dict[str, str]:
         """Each shipped lesson's summary, by name ("" where a file cannot be read)."""
         from engine.catalog import scenario_dir
-        from engine.config import ScenarioError, read_toml
+        from engine.config import ScenarioError
+        from engine.loading import read_toml
 
         out = {}
         for name, _ in self.scenarios():
