@@ -198,20 +198,15 @@ class Session:
         bad_step = self.steps + 1
         target = self.steps
         self.rewind(target)
-        self._apply_pending_at(target)
+        self._apply_pending()  # the changes made at the last good step, as before the bad step
         while target > 0 and self.family.parameters_finite() is not None:
             target -= 1  # the weights went bad before the losses showed it
             self.rewind(target)
-            self._apply_pending_at(target)
+            self._apply_pending()
         what = "nan" if math.isnan(value) else "inf"
         self.status = "diverged"
         self.message = (f"{quantity} became {what} at step {bad_step}; "
                         f"stopped at step {self.steps}, the last good state")
-
-    def _apply_pending_at(self, step: int) -> None:
-        while self._pending and self._pending[0].step == step:
-            p = self._pending.pop(0)
-            self._apply(p.knob, p.value)
 
     # -- checkpoints, rewind, reset -------------------------------------------------------------------
     def _snapshot(self) -> dict:

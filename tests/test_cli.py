@@ -37,6 +37,7 @@ def test_run_json_summary_follows_the_contract(tmp_path):
     assert {"loss_d", "loss_g", "modes", "modes_total", "hq", "rev_kl_modes", "kl_grid", "js_grid", "w1",
             "grad_norm_d"} <= set(out["final"])
     assert isinstance(out["final"]["modes"], int) and out["final"]["modes_total"] == 8
+    assert isinstance(out["final"]["modes_seen"], int)
     assert out["events"] == [{"step": 60, "knob": "lr_g", "old": 0.001, "new": 0.002},
                              {"step": 100, "knob": "loss", "old": "ns", "new": "wgan-gp"}]
     rows = [json.loads(line) for line in m.read_text().splitlines()]

@@ -38,7 +38,7 @@ def check(path: str, overrides=()) -> int:
     return EXIT_OK
 
 
-INT_METRICS = ("modes", "modes_total", "active_units")
+INT_METRICS = ("modes", "modes_total", "modes_seen", "active_units")
 
 
 def _clean(name: str, v):
