@@ -124,7 +124,7 @@ def test_the_app_trains_on_one_cpu_thread():
         torch.set_num_threads(2)  # what a fresh process on a 2-core machine would use
 
     async def drive():
-        app = GenstepApp("tests/data/tiny-gan.toml", device="cpu", session_factory=Recording())
+        app = GenstepApp("tests/data/tiny-gan.toml", device="cpu", session_factory=Recording(worker="thread"))
         await asyncio.to_thread(two_threads)  # the executor thread the worker will run in, too
         async with app.run_test(size=(80, 24)) as pilot:
             await until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.frame is not None)
@@ -136,3 +136,28 @@ def test_the_app_trains_on_one_cpu_thread():
 
     thread = asyncio.run(drive())
     assert seen and all(t is thread and n == 1 for t, n in seen)
+
+
+def test_a_dead_training_process_is_shown_with_the_way_on_and_quit_still_works():
+    import os
+    import signal
+
+    from fakes import screen_text
+
+    async def drive():
+        app = GenstepApp("tests/data/tiny-gan.toml", device="cpu", session_factory=EngineFactory())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.frame is not None)
+            screen = app.screen
+            os.kill(screen.driver.process.pid, signal.SIGKILL)
+            await until(pilot, lambda: screen.driver.finished.is_set())
+            await pilot.pause(0.3)
+            shown = " ".join(screen_text(app).split())
+            await pilot.press("space")
+            await pilot.pause(0.1)
+            await pilot.press("q")
+        return shown
+
+    shown = asyncio.run(drive())
+    assert "■ the training process ended (exit code -9)" in shown
+    assert "o open a lesson again q quit" in shown

@@ -70,6 +70,8 @@ def test_run_is_reproducible_and_csv_metrics(tmp_path):
     (["check", str(DATA / "missing.toml")], "no such file"),
     (["plot", str(DATA / "missing.jsonl")], "cannot read"),
     (["frobnicate"], "invalid choice"),
+    (["tui", "nope"], "unknown scenario 'nope'"),  # checked by the training process, before any window
+    (["tui", TINY, "--set", "model.hiden=3"], "model.hiden: unknown key"),
 ])
 def test_bad_input_is_one_clear_line_and_exit_2(args, message, tmp_path):
     r = genstep(*args)

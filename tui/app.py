@@ -8,6 +8,7 @@ engine, imported lazily (torch costs a second) from the dashboard's worker threa
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from functools import partial
@@ -35,7 +36,32 @@ class SessionFactory(Protocol):
 
 
 class EngineFactory:
-    """The real engine, imported on first use (from a worker thread, after the first paint)."""
+    """The real engine, in a training process of its own (`tui.trainer`), or, with
+    `worker="thread"` (or GENSTEP_WORKER=thread, or where no process can be started), imported in
+    this process on first use, from the dashboard's worker thread after the first paint.
+
+    `prestarted` is a RemoteDriver the command line started before importing the app (it validated
+    the scenario while Textual was imported); the first lesson opened with the same request uses it."""
+
+    def __init__(self, worker: str | None = None, prestarted: Any = None) -> None:
+        from tui import trainer
+
+        worker = worker or os.environ.get("GENSTEP_WORKER", "") or "process"
+        self.worker = "process" if worker == "process" and trainer.available() else "thread"
+        self.prestarted = prestarted
+
+    def open_driver(self, name: str, seed: int = 0, device: str = "auto", overrides: Sequence[str] = (),
+                    autoplay: bool = False):
+        """A RemoteDriver for the lesson (validating it already), or None to train in a thread."""
+        from tui.trainer import RemoteDriver
+
+        request = (name, int(seed), str(device), list(overrides), bool(autoplay))
+        if self.prestarted is not None and self.prestarted.request == request:
+            driver, self.prestarted = self.prestarted, None
+            return driver
+        if self.worker != "process":
+            return None
+        return RemoteDriver(name, seed, device, list(overrides), autoplay)
 
     def __call__(self, name: str, seed: int = 0, device: str = "auto", overrides: Sequence[str] = ()):
         from engine import Session, load_scenario
@@ -181,9 +207,12 @@ class GenstepApp(App[int]):
         self.exit(0)
 
 
-def run_app(scenario: str | None, seed: int = 0, device: str = "auto", overrides: Sequence[str] = ()) -> int:
-    """Run the app in this terminal; returns the exit code."""
-    app = GenstepApp(scenario, seed=seed, device=device, overrides=overrides)
+def run_app(scenario: str | None, seed: int = 0, device: str = "auto", overrides: Sequence[str] = (),
+            driver: Any = None) -> int:
+    """Run the app in this terminal; returns the exit code. `driver`: a RemoteDriver already
+    started for this very lesson (see EngineFactory)."""
+    app = GenstepApp(scenario, seed=seed, device=device, overrides=overrides,
+                     session_factory=EngineFactory(prestarted=driver))
     result = app.run()
     return int(result or app.return_code or 0)
 

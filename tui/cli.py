@@ -7,6 +7,7 @@ Every user error is one line on stderr and exit code 2; no traceback reaches the
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 EXIT_USAGE = 2
@@ -110,19 +111,15 @@ def main(argv: list[str] | None = None) -> int:
             from tui.headless import plot
 
             return plot(args.file, args.metrics, args.width, args.height)
-        if cmd in ("tui", "serve") and getattr(args, "scenario", None):
-            # a bad name or file is a usage error (exit 2) before any window opens; no torch needed
-            from engine.catalog import load_scenario
-
-            load_scenario(args.scenario, getattr(args, "overrides", []))
         if cmd == "serve":
+            if args.scenario:  # a bad name or file is a usage error (exit 2) before serving anything
+                from engine.catalog import load_scenario
+
+                load_scenario(args.scenario, [])
             from tui.serve import serve
 
             return serve(args.scenario, host=args.host, port=args.port)
-        from tui.app import run_app
-
-        return run_app(getattr(args, "scenario", None), seed=getattr(args, "seed", 0),
-                       device=getattr(args, "device", "auto"), overrides=getattr(args, "overrides", []))
+        return _tui(args)
     except KeyboardInterrupt:
         print("genstep: interrupted", file=sys.stderr)
         return 130
@@ -137,6 +134,34 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
         print(f"genstep: internal error: {type(e).__name__}: {_one_line(e)} (please report it)", file=sys.stderr)
         return 1
+
+
+def _tui(args) -> int:
+    """The app. With a lesson named, its training process starts first and validates the scenario
+    while this process imports Textual: a bad name or file is still one line and exit 2 before any
+    window opens, and the first paint does not wait for the validation (pydantic) or torch."""
+    scenario, seed = getattr(args, "scenario", None), getattr(args, "seed", 0)
+    device, overrides = getattr(args, "device", "auto"), getattr(args, "overrides", [])
+    driver = None
+    if scenario:
+        from tui import trainer
+
+        if trainer.available() and os.environ.get("GENSTEP_WORKER", "process") == "process":
+            driver = trainer.RemoteDriver(scenario, seed, device, overrides)
+        else:
+            from engine.catalog import load_scenario
+
+            load_scenario(scenario, overrides)
+    try:
+        from tui.app import run_app
+
+        if driver is not None:
+            driver.wait_valid()
+    except BaseException:
+        if driver is not None:
+            driver.join(5.0)
+        raise
+    return run_app(scenario, seed=seed, device=device, overrides=overrides, driver=driver)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """The dashboard: one lesson's run, its panels, and every key that drives it.
 
-The Session lives in a thread worker (opened there, so torch is imported after the first paint)
-and is driven through a `Driver`; this screen only sends commands and draws the Frames the
-driver publishes, polling on a timer (10 Hz, 3 Hz in low-bandwidth mode).
+The Session is driven by a `Driver`: in a training process of its own (`tui.trainer`, mirrored here
+by a `RemoteDriver` whose pipe a thread worker reads) when the factory offers one, else in a thread
+worker. Either way it is opened after the first paint, so torch never delays it; this screen only
+sends named requests (`driver.call(op, ...)`) and draws the Frames the driver publishes, polling
+on a timer (10 Hz, 3 Hz in low-bandwidth mode).
 
 Text that reaches the screen from outside (engine messages quoting what the user typed, knob values,
 scenario titles and notes, file names) is never parsed as markup: every `notify` here passes
@@ -26,7 +28,6 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from engine.frame import Frame
 from tui.widgets.curves import CurvesPanel, knob_label
 from tui.widgets.lesson import LessonPanel
 from tui.widgets.notes import NotesPanel, lesson_text, note_gist
@@ -34,7 +35,7 @@ from tui.widgets.picture import PicturePanel
 from tui.widgets.status import KnobBar, ProblemBar, StatusBar
 
 from .dialogs import TextDialog, ValueDialog, keys_text
-from .driver import SPEEDS, Driver, default_speed, rewind_to
+from .driver import SPEEDS, Driver, default_speed
 
 POLL_S = 0.1
 LOW_BANDWIDTH_POLL_S = 0.33
@@ -79,7 +80,7 @@ class DashboardScreen(Screen):
     """Mirrors the driver; "Step" is greyed out while the run plays."""
 
     class SessionLoaded(Message):
-        def __init__(self, scenario: Any, driver: Driver, device_reason: str = "") -> None:
+        def __init__(self, scenario: Any, driver: Any, device_reason: str = "") -> None:
             super().__init__()
             self.scenario, self.driver, self.device_reason = scenario, driver, device_reason
 
@@ -101,9 +102,9 @@ class DashboardScreen(Screen):
         self.factory, self.scenario_name = factory, scenario
         self.seed, self.device, self.overrides, self.autoplay = seed, device, list(overrides), autoplay
         self.scenario: Any = None
-        self.driver: Driver | None = None  # set when the lesson has loaded
-        self._driver: Driver | None = None  # set by the worker as soon as it exists
-        self.frame: Frame | None = None
+        self.driver: Any = None  # a Driver or RemoteDriver, set when the lesson has loaded
+        self._driver: Any = None  # set by the worker as soon as it exists
+        self.frame: Any = None  # the engine's Frame on screen
         self.knob = ""  # the selected knob
         self.arrows = False
         self.low_bandwidth = False
@@ -163,17 +164,33 @@ class DashboardScreen(Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="training", description="training loop")
     def train(self) -> None:
         try:
-            try:
-                scenario, session = self.factory(self.scenario_name, self.seed, self.device, self.overrides)
-            except Exception as exc:  # ScenarioError and friends: shown, never a traceback
-                self.post_message(self.LoadFailed(str(exc) or type(exc).__name__))
-                return
-            driver = Driver(session, default_speed(int(scenario.lesson.steps)))
-            driver.running = self.autoplay
-            self._driver = driver  # for shutdown(); the UI uses self.driver, set once loaded
+            opener = getattr(self.factory, "open_driver", None)
+            if opener is not None and (driver := opener(self.scenario_name, self.seed, self.device,
+                                                        self.overrides, self.autoplay)) is not None:
+                self._driver = driver  # for shutdown(); the UI uses self.driver, set once loaded
+                try:
+                    scenario = driver.wait_valid()
+                    if self._stopping.is_set():
+                        return
+                    driver.go()
+                except Exception as exc:  # the training process said why it could not open it
+                    driver.join(5.0)
+                    self.post_message(self.LoadFailed(str(exc) or type(exc).__name__))
+                    return
+                reason = driver.device_reason
+            else:
+                try:
+                    scenario, session = self.factory(self.scenario_name, self.seed, self.device, self.overrides)
+                except Exception as exc:  # ScenarioError and friends: shown, never a traceback
+                    self.post_message(self.LoadFailed(str(exc) or type(exc).__name__))
+                    return
+                driver = Driver(session, default_speed(int(scenario.lesson.steps)))
+                driver.running = self.autoplay
+                self._driver = driver
+                reason = str(getattr(session, "device_reason", "") or "")
             if self._stopping.is_set():
                 return
-            self.post_message(self.SessionLoaded(scenario, driver, str(getattr(session, "device_reason", "") or "")))
+            self.post_message(self.SessionLoaded(scenario, driver, reason))
             driver.run()
         finally:
             self._train_done.set()
@@ -221,7 +238,7 @@ class DashboardScreen(Screen):
         status = self.query_one(StatusBar)
         self.running = status.running = driver.running
         status.rate, status.problem = driver.rate, driver.diverged
-        self.query_one(ProblemBar).show(driver.diverged, driver.last_good)
+        self.query_one(ProblemBar).show(driver.diverged, driver.last_good, self._ended())
         if driver.diverged and driver.diverged != self._seen_problem:
             back = f"; b rewinds to step {driver.last_good}" if driver.last_good is not None else ""
             self.notify(driver.diverged + back, title="the run stopped", severity="error", timeout=10, markup=False)
@@ -230,7 +247,7 @@ class DashboardScreen(Screen):
             self._seen_version = driver.version
             self.show_frame(driver.latest)
 
-    def show_frame(self, frame: Frame) -> None:
+    def show_frame(self, frame: Any) -> None:
         """Hand a Frame to every panel (also used by tests with fixed frames)."""
         self.frame = frame
         status = self.query_one(StatusBar)
@@ -258,8 +275,8 @@ class DashboardScreen(Screen):
 
     # -- actions ----------------------------------------------------------------------------
 
-    def _send(self, command, done: str = "") -> bool:
-        """Queue a command for the worker; its outcome comes back as CommandFinished."""
+    def _send(self, op: str, *args: Any, done: str = "") -> bool:
+        """Queue a request for the driver; its outcome comes back as CommandFinished."""
         if self.driver is None:
             self.notify("still loading the lesson…", markup=False)
             return False
@@ -268,7 +285,7 @@ class DashboardScreen(Screen):
             error = future.exception()
             self.post_message(self.CommandFinished(done, str(error) if error else ""))
 
-        self.driver.send(command).add_done_callback(finished)
+        self.driver.call(op, *args).add_done_callback(finished)
         return True
 
     def action_toggle_run(self) -> None:
@@ -280,7 +297,13 @@ class DashboardScreen(Screen):
             self.driver.play(not self.driver.running)
             self.running = not self.running
 
+    def _ended(self) -> bool:
+        """The training process died (a thread driver only finishes when the screen goes away)."""
+        return self.driver is not None and self.driver.finished.is_set() and not self._stopping.is_set()
+
     def _way_back(self) -> str:
+        if self._ended():
+            return "the training has ended: o opens a lesson again, q quits"
         driver = self.driver
         back = f"b rewinds to step {driver.last_good}, the last good state; " if driver and driver.last_good is not None else ""
         return f"{back}e changes a knob (a smaller learning rate), g rewinds further back"
@@ -297,7 +320,7 @@ class DashboardScreen(Screen):
         if self.driver is None:
             return
         i = min(range(len(SPEEDS)), key=lambda k: abs(SPEEDS[k] - self.driver.speed))
-        self.driver.speed = SPEEDS[max(0, min(len(SPEEDS) - 1, i + direction))]
+        self.driver.set_speed(SPEEDS[max(0, min(len(SPEEDS) - 1, i + direction))])
         self.query_one(StatusBar).speed = self.driver.speed
 
     def action_select_knob(self, direction: int) -> None:
@@ -309,7 +332,7 @@ class DashboardScreen(Screen):
     def action_bump(self, direction: int) -> None:
         if self.knob:
             knob = self.knob
-            self._send(lambda s: s.bump(knob, direction))
+            self._send("bump", knob, direction)
 
     def action_edit_knob(self) -> None:
         if not self.knob or self.driver is None:
@@ -323,7 +346,7 @@ class DashboardScreen(Screen):
             if not value:
                 return f"type a value for {knob} (escape cancels)"
             try:
-                event = await asyncio.wrap_future(driver.send(lambda s: s.set(knob, value)))
+                event = await asyncio.wrap_future(driver.call("set", knob, value))
             except Exception as exc:
                 return str(exc) or f"{knob}={value} was refused"
             if event is None:
@@ -341,30 +364,17 @@ class DashboardScreen(Screen):
             self.notify("this lesson has no cure to apply", markup=False)
             return
 
-        def apply(session) -> None:
-            for item in cure:
-                knob, _, value = item.partition("=")
-                session.set(knob.strip(), value.strip())
-
         within = getattr(self.scenario.lesson, "cure_steps", 0)
-        self._send(apply, f"applied the cure: {', '.join(cure)} — watch the next {within} steps")
+        self._send("cure", cure, done=f"applied the cure: {', '.join(cure)} — watch the next {within} steps")
 
     def action_back(self) -> None:
         """Back to the previous checkpoint, or, after a divergence, to the last good step."""
         driver = self.driver
         if driver is not None and driver.diverged and driver.last_good is not None:
-            good = driver.last_good
-            self._send(lambda s: (driver.cancel_steps(), rewind_to(s, good))[1],
-                       f"rewound to step {good}, the last good state: change a knob before playing, "
-                       "or it will diverge again")
-            return
-
-        def back(session) -> int:
-            self.driver.cancel_steps()
-            earlier = [c for c in session.checkpoint_steps if c < session.steps]
-            return session.rewind(max(earlier, default=0))
-
-        self._send(back, "rewound to the previous checkpoint")
+            self._send("back", done=f"rewound to step {driver.last_good}, the last good state: change a "
+                       "knob before playing, or it will diverge again")
+        else:
+            self._send("back", done="rewound to the previous checkpoint")
 
     def action_goto(self) -> None:
         if self.driver is None:
@@ -390,7 +400,7 @@ class DashboardScreen(Screen):
             if not 0 <= step <= now:
                 return f"type a step between 0 and {now} (the run is at step {now})"
             try:
-                done = await asyncio.wrap_future(driver.send(lambda s: (driver.cancel_steps(), rewind_to(s, step))[1]))
+                done = await asyncio.wrap_future(driver.call("rewind", step))
             except Exception as exc:
                 return str(exc) or f"could not rewind to step {step}"
             self.notify(f"rewound to step {done}", markup=False)
@@ -400,12 +410,12 @@ class DashboardScreen(Screen):
 
     def action_reset(self) -> None:
         self._seen_notes = 0
-        self._send(lambda s: (self.driver.cancel_steps(), s.reset()), "reset: step 0, same initial weights")
+        self._send("reset", done="reset: step 0, same initial weights")
 
     def action_reseed(self) -> None:
         seed = (self.frame.seed if self.frame else self.seed) + 1
         self._seen_notes = 0
-        self._send(lambda s: (self.driver.cancel_steps(), s.reseed(seed)), f"started over with seed {seed}")
+        self._send("reseed", seed, done=f"started over with seed {seed}")
 
     def action_toggle_arrows(self) -> None:
         self.arrows = not self.arrows
@@ -431,7 +441,7 @@ class DashboardScreen(Screen):
     def action_export(self) -> None:
         frame = self.frame
         name = f"genstep-{self.scenario_name}-seed{frame.seed if frame else self.seed}-step{frame.step if frame else 0}.jsonl"
-        self._send(lambda s: s.write_metrics(name), f"metrics written to {name}")
+        self._send("export", name, done=f"metrics written to {name}")
 
     def action_lesson(self) -> None:
         lesson = getattr(self.scenario, "lesson", None)

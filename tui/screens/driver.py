@@ -8,6 +8,10 @@ command answers through a `Future` (its result, or the engine's refusal).
 The driver publishes the latest Frame (with a version number) at most ~12 times a second while
 running (less when a probe is expensive, so probing never takes more than about a quarter of the
 training time) and at once after a command; the UI polls `version` on its own timer.
+
+The dashboard asks for things by name (`call("set", "beta", "0.2")`, the `OPS` below), not with
+callables, so the same requests can cross a pipe: in the app the driver runs in a training process
+of its own (`tui.trainer`), out of reach of the UI thread's hold on the GIL.
 """
 
 from __future__ import annotations
@@ -43,6 +47,60 @@ def rewind_to(session: Any, step: int) -> int:
     return session.steps
 
 
+def _back(driver: "Driver", session: Any) -> int:
+    """Back to the checkpoint before the current step, or, after a divergence, to the last good step."""
+    driver.cancel_steps()
+    if driver.diverged and driver.last_good is not None:
+        return rewind_to(session, driver.last_good)
+    earlier = [c for c in session.checkpoint_steps if c < session.steps]
+    return session.rewind(max(earlier, default=0))
+
+
+def _cure(driver: "Driver", session: Any, items: list[str]) -> None:
+    for item in items:
+        knob, _, value = str(item).partition("=")
+        session.set(knob.strip(), value.strip())
+
+
+def _set_running(driver: "Driver", session: Any, on: bool) -> bool:
+    driver.running = bool(on) and session.status == "ok"
+    return driver.running
+
+
+def _add_steps(driver: "Driver", session: Any, n: int) -> int:
+    driver.pending += max(0, int(n))
+    return driver.pending
+
+
+def _set_speed(driver: "Driver", session: Any, speed: int) -> int:
+    driver.speed = max(1, int(speed))
+    return driver.speed
+
+
+def _restart(method: str) -> Callable[..., Any]:
+    def op(driver: "Driver", session: Any, *args: Any) -> Any:
+        driver.cancel_steps()
+        return getattr(session, method)(*args)
+
+    return op
+
+
+OPS: dict[str, Callable[..., Any]] = {
+    # name: op(driver, session, *args) -> result; each runs between two steps
+    "play": _set_running,
+    "steps": _add_steps,
+    "speed": _set_speed,
+    "set": lambda d, s, knob, value: s.set(knob, value),
+    "bump": lambda d, s, knob, direction: s.bump(knob, direction),
+    "cure": _cure,
+    "back": _back,
+    "rewind": lambda d, s, step: (d.cancel_steps(), rewind_to(s, int(step)))[1],
+    "reset": _restart("reset"),
+    "reseed": _restart("reseed"),
+    "export": lambda d, s, path: (s.write_metrics(path), None)[1],
+}
+
+
 class Driver:
     """Runs steps and commands for one session; `run()` is the body of the thread worker."""
 
@@ -66,6 +124,10 @@ class Driver:
         self._last_publish = 0.0
         self._probe_s = 0.0  # measured seconds per frame() probe
         self._window = (0.0, 0)  # (start, steps) of the current steps/s window
+        # called (in the loop's thread) as `listener(driver, published)` after every publish
+        # (published=True) and after every turn of the loop (False): how a training process
+        # forwards the driver's state to the app
+        self.listener: Callable[[Driver, bool], None] | None = None
 
     # -- called from the UI thread -----------------------------------------------------------
 
@@ -75,14 +137,18 @@ class Driver:
         self._commands.put((command, future))
         return future
 
+    def call(self, op: str, *args: Any) -> Future:
+        """Queue `OPS[op](driver, session, *args)`; the Future holds its result or refusal."""
+        fn = OPS[op]
+        return self.send(lambda session: fn(self, session, *args))
+
     def play(self, on: bool) -> Future:
         """Start or pause the run (as a command, so it wakes a waiting loop at once)."""
+        return self.call("play", on)
 
-        def set_running(session: Any) -> bool:
-            self.running = bool(on) and session.status == "ok"
-            return self.running
-
-        return self.send(set_running)
+    def set_speed(self, speed: int) -> None:
+        """Steps per tick from now on (a plain attribute: the loop reads it once per tick)."""
+        self.speed = max(1, int(speed))
 
     def stop(self) -> None:
         self._stop.set()
@@ -94,12 +160,7 @@ class Driver:
 
     def request_steps(self, n: int) -> Future:
         """Queue n steps (for a paused run); they run in short chunks, so keys stay responsive."""
-
-        def add(session: Any) -> int:
-            self.pending += n
-            return self.pending
-
-        return self.send(add)
+        return self.call("steps", n)
 
     def cancel_steps(self) -> None:
         """Drop queued steps (call from a command: reset, reseed and rewind do)."""
@@ -121,6 +182,8 @@ class Driver:
                     self._run_steps(budget)
                 self._measure()
                 self._maybe_publish()
+                if self.listener is not None:
+                    self.listener(self, False)
                 if self.running and not self.pending:  # hold `speed` steps per tick
                     rest = TICK_S - (time.monotonic() - tick_start)
                     if rest > 0:
@@ -217,3 +280,5 @@ class Driver:
         self.checkpoints = list(self.session.checkpoint_steps)
         self._dirty = False
         self.version += 1
+        if self.listener is not None:
+            self.listener(self, True)

@@ -115,9 +115,10 @@ class ProblemBar(Static):
         super().__init__("", id=id, markup=False)
         self.shown = ""
 
-    def show(self, message: str, last_good: int | None) -> None:
-        """`message` is the engine's (it names the quantity and the last good step); "" hides the bar."""
-        key = f"{message}|{last_good}"
+    def show(self, message: str, last_good: int | None, ended: bool = False) -> None:
+        """`message` is the engine's (it names the quantity and the last good step); "" hides the bar.
+        `ended`: the training itself is gone (its process died): only reopening the lesson helps."""
+        key = f"{message}|{last_good}|{ended}"
         if key == self.shown:
             return
         self.shown = key
@@ -126,6 +127,11 @@ class ProblemBar(Static):
             self.update("")
             return
         text = Text.assemble(("■ ", "bold"), (message.rstrip("."), "bold"), "\n")
+        if ended:
+            text.append_text(Text.assemble(("o", "bold reverse"), " open a lesson again  ",
+                                           ("q", "bold reverse"), " quit"))
+            self.update(text)
+            return
         if last_good is not None:
             text.append_text(Text.assemble(("b", "bold reverse"), f" rewind to step {last_good}, the last good state  "))
         text.append_text(Text.assemble(("e", "bold reverse"), " change a knob  ", ("g", "bold reverse"), " rewind further"))

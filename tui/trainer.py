@@ -1,0 +1,408 @@
+"""The training process: the app's Session and Driver run in a child process of their own.
+
+Why a process: the UI thread spends 10-14 ms of pure Python on each redraw, holding the GIL, and a
+training thread in the same process waits for it after every torch call; measured, that cost the
+training about half its speed on 2 shared cores (docs/performance.md). In its own process the
+training loop never waits for the UI.
+
+`RemoteDriver` (the app's side) has the attributes and methods of `tui.screens.driver.Driver` that
+the dashboard uses; `python -m tui.trainer IN OUT` (the child) runs the real Driver and talks over
+two pipes (file descriptors IN and OUT) with pickled tuples:
+
+    app -> child   ("open", name, seed, device, overrides, autoplay)  then  ("go",)  or ("stop",)
+                   ("call", id, op, args)  ...  ("stop",)
+    child -> app   ("valid", scenario) or ("invalid", message)          after validating the scenario
+                   ("loaded", device, device_reason, speed, threads) or ("failed", message)
+                   ("state", {...}, frame or None)  ("answer", id, ok, result or message)  ("bye",)
+
+The child validates the scenario at once (so `genstep tui bad.toml` fails with one line before any
+window opens, while the app imports Textual beside it), and builds the Session, importing torch,
+only on "go", which the app sends after its first paint. Its stdout is /dev/null and its stderr a
+temporary file, so nothing it prints can reach the app's terminal; if it dies, the app shows the
+file's last line. Nothing here imports textual.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from collections import deque
+from concurrent.futures import Future
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+START_TIMEOUT_S = 60.0  # validating a scenario, or building a session (torch import included)
+
+
+class TrainerError(ValueError):
+    """The training process refused or could not open the lesson (the message says why)."""
+
+
+class TrainerDied(RuntimeError):
+    """The training process ended without saying why (its last line of stderr is in the message)."""
+
+
+def available() -> bool:
+    """Whether a training process can be started here (it needs POSIX file-descriptor passing)."""
+    return os.name == "posix"
+
+
+# -- the app's side -----------------------------------------------------------------------------
+
+
+class RemoteDriver:
+    """A `Driver` in a child process, seen from the app: the same state, mirrored; the same calls."""
+
+    def __init__(self, name: str, seed: int = 0, device: str = "auto", overrides: list[str] | tuple = (),
+                 autoplay: bool = False) -> None:
+        self.request = (name, int(seed), str(device), list(overrides), bool(autoplay))
+        self.speed = 1
+        self.running = False
+        self.version = 0
+        self.latest = None
+        self.checkpoints: list[int] = []
+        self.rate = 0.0
+        self.diverged = ""
+        self.last_good: int | None = None
+        self.pending = 0
+        self.scenario: Any = None
+        self.device = ""
+        self.device_reason = ""
+        self.threads = 0  # torch's intra-op threads in the training process, once loaded
+        self.thread: threading.Thread | None = None  # the app's thread reading the pipe (`run()`)
+        self.finished = threading.Event()
+        self._ids = itertools.count(1)
+        self._futures: dict[int, Future] = {}
+        self._send_lock = threading.Lock()
+        self._stopped = False
+        self._log = tempfile.TemporaryFile()
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        env = dict(os.environ)
+        root = str(Path(__file__).resolve().parent.parent)  # so `-m tui.trainer` resolves from anywhere
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tui.trainer", str(to_child_r), str(from_child_w)],
+                pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=self._log, env=env, start_new_session=True)  # the terminal's signals stay with the app
+        finally:
+            os.close(to_child_r)
+            os.close(from_child_w)
+        self._out = Connection(to_child_w, readable=False)
+        self._in = Connection(from_child_r, writable=False)
+        self._send(("open", *self.request))
+
+    # -- starting ------------------------------------------------------------------------------
+
+    def wait_valid(self, timeout: float = START_TIMEOUT_S) -> Any:
+        """The validated Scenario; raises TrainerError with the reason when it is not valid."""
+        if self.scenario is not None:
+            return self.scenario
+        kind, *rest = self._receive(timeout)
+        if kind == "valid":
+            self.scenario = rest[0]
+            return self.scenario
+        if kind == "invalid":
+            raise TrainerError(rest[0])
+        raise TrainerDied(self._died())
+
+    def go(self, timeout: float = START_TIMEOUT_S) -> None:
+        """Build the Session (torch is imported now); raises TrainerError if it cannot be built."""
+        self._send(("go",))
+        kind, *rest = self._receive(timeout)
+        if kind == "failed":
+            raise TrainerError(rest[0])
+        if kind != "loaded":
+            raise TrainerDied(self._died())
+        self.device, self.device_reason, self.speed, self.threads = rest
+
+    def _receive(self, timeout: float) -> tuple:
+        try:
+            if self._in.poll(timeout):
+                return self._in.recv()
+        except (EOFError, OSError):
+            pass
+        return ("died",)
+
+    def _died(self) -> str:
+        """Why the child is gone: its exit code and the last line it wrote to stderr."""
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return "the training process did not answer"
+        self._log.seek(0)
+        lines = [ln for ln in self._log.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+        last = lines[-1].strip() if lines else "no message"
+        return f"the training process ended (exit code {code}): {last}"
+
+    # -- what the dashboard calls --------------------------------------------------------------
+
+    def call(self, op: str, *args: Any) -> Future:
+        future: Future = Future()
+        ident = next(self._ids)
+        self._futures[ident] = future
+        if not self._send(("call", ident, op, args)):
+            self._futures.pop(ident, None)
+            future.set_exception(RuntimeError("the run was stopped"))
+        return future
+
+    def play(self, on: bool) -> Future:
+        return self.call("play", on)
+
+    def request_steps(self, n: int) -> Future:
+        return self.call("steps", n)
+
+    def set_speed(self, speed: int) -> None:
+        self.speed = max(1, int(speed))
+        self.call("speed", self.speed)
+
+    def stop(self) -> None:
+        """Ask the child to stop (it finishes its chunk of steps and leaves); `join` waits for it."""
+        self._stopped = True
+        self._send(("stop",))
+
+    def join(self, timeout: float = 10.0) -> bool:
+        if self.thread is None:  # never read from: nothing waits on the pipe but the child
+            self.stop()
+            self._reap(timeout)
+            return True
+        return self.finished.wait(timeout)
+
+    def _send(self, message: tuple) -> bool:
+        with self._send_lock:
+            try:
+                self._out.send(message)
+                return True
+            except (OSError, ValueError):  # the child is gone (or the pipe closed): nothing to tell it
+                return False
+
+    # -- the app's reading thread --------------------------------------------------------------
+
+    def run(self) -> None:
+        """Mirror the child's state until it leaves; the body of the dashboard's worker thread."""
+        self.thread = threading.current_thread()
+        try:
+            while True:
+                try:
+                    message = self._in.recv()
+                except (EOFError, OSError):
+                    if not self._stopped:
+                        self.running, self.diverged = False, self._died()
+                        self.version += 1  # so the app looks
+                    break
+                kind = message[0]
+                if kind == "state":
+                    self._mirror(message[1], message[2])
+                elif kind == "answer":
+                    self._answer(*message[1:])
+                elif kind == "bye":
+                    break
+        finally:
+            self.running = False
+            for future in self._futures.values():
+                if not future.done():
+                    future.set_exception(RuntimeError("the run was stopped"))
+            self._futures.clear()
+            self._reap(10.0)
+            self.finished.set()
+
+    def _mirror(self, state: dict, frame: Any) -> None:
+        for key in ("running", "rate", "diverged", "last_good", "pending", "speed", "checkpoints"):
+            setattr(self, key, state[key])
+        if frame is not None:
+            self.latest = frame
+            self.version = state["version"]  # last: the app reads `latest` once it sees a new version
+
+    def _answer(self, ident: int, ok: bool, result: Any) -> None:
+        future = self._futures.pop(ident, None)
+        if future is None or future.done():
+            return
+        if ok:
+            future.set_result(result)
+        else:
+            future.set_exception(TrainerError(result))
+
+    def _reap(self, timeout: float) -> None:
+        for end in (self._out, self._in):
+            try:
+                end.close()
+            except OSError:
+                pass
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+
+# -- the child ----------------------------------------------------------------------------------
+
+
+class _Outbox:
+    """The child's sending thread: answers in order; of the states, only the newest is kept (with
+    the newest frame), so a slow reader never holds up training."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.cond = threading.Condition()
+        self.answers: deque[tuple] = deque()
+        self.state: dict | None = None
+        self.frame: Any = None
+        self.closed = False
+        self.thread = threading.Thread(target=self._run, name="genstep-outbox", daemon=True)
+        self.thread.start()
+
+    def answer(self, message: tuple) -> None:
+        with self.cond:
+            self.answers.append(message)
+            self.cond.notify()
+
+    def publish(self, state: dict, frame: Any) -> None:
+        with self.cond:
+            self.state = state
+            if frame is not None:
+                self.frame = frame
+            self.cond.notify()
+
+    def close(self, last: tuple) -> None:
+        with self.cond:
+            self.answers.append(last)
+            self.closed = True
+            self.cond.notify()
+        self.thread.join(30)
+
+    def _run(self) -> None:
+        while True:
+            with self.cond:
+                while not (self.answers or self.state is not None):
+                    self.cond.wait()
+                answers, self.answers = list(self.answers), deque()
+                state, frame = self.state, self.frame
+                self.state = self.frame = None
+                closing = self.closed
+            try:
+                if state is not None:
+                    self.conn.send(("state", state, frame))
+                for message in answers:
+                    self.conn.send(message)
+            except (OSError, ValueError):
+                return  # the app is gone
+            if closing and not self.answers:
+                return
+
+
+def _state(driver: Any) -> dict:
+    return {"version": driver.version, "running": driver.running, "rate": driver.rate,
+            "diverged": driver.diverged, "last_good": driver.last_good, "pending": driver.pending,
+            "speed": driver.speed, "checkpoints": list(driver.checkpoints)}
+
+
+def _portable(value: Any) -> Any:
+    """A result the app can unpickle without torch: plain values and engine Events pass."""
+    import pickle
+
+    try:
+        pickle.dumps(value)
+        return value
+    except Exception:  # noqa: BLE001 - e.g. a tensor-holding object: the app only needs "it worked"
+        return None
+
+
+def serve(conn_in: Connection, conn_out: Connection) -> int:
+    """The child's whole life: validate, wait for "go", build the session, run the driver."""
+    from tui.screens.driver import Driver, default_speed
+
+    def first(kinds: tuple[str, ...]) -> tuple | None:
+        try:
+            message = conn_in.recv()
+        except (EOFError, OSError):
+            return None
+        return message if message[0] in kinds else None
+
+    opened = first(("open",))
+    if opened is None:
+        return 0
+    _, name, seed, device, overrides, autoplay = opened
+    try:
+        from engine.catalog import load_scenario
+
+        scenario = load_scenario(name, overrides)
+    except Exception as exc:  # noqa: BLE001 - the reason goes to the app, one line
+        conn_out.send(("invalid", str(exc) or type(exc).__name__))
+        return 0
+    conn_out.send(("valid", scenario))
+    if first(("go",)) is None:
+        return 0
+    try:
+        import torch
+
+        from engine.session import Session, use_one_cpu_thread
+
+        session = Session(scenario, seed=seed, device=device)
+        if session.device == "cpu":  # tiny models: one thread is faster, far faster on shared cores
+            use_one_cpu_thread()
+    except Exception as exc:  # noqa: BLE001 - e.g. cuda asked for and missing
+        conn_out.send(("failed", str(exc) or type(exc).__name__))
+        return 0
+    driver = Driver(session, default_speed(int(scenario.lesson.steps)))
+    driver.running = bool(autoplay)
+    outbox = _Outbox(conn_out)
+    sent: dict = {}
+
+    def forward(d: Any, published: bool) -> None:  # a new frame, or the status bar's figures changed
+        state = _state(d)
+        if published or state != sent:
+            sent.clear()
+            sent.update(state)
+            outbox.publish(state, d.latest if published else None)
+
+    driver.listener = forward
+    conn_out.send(("loaded", session.device, str(getattr(session, "device_reason", "") or ""),
+                   driver.speed, torch.get_num_threads()))
+
+    def read() -> None:
+        while True:
+            try:
+                message = conn_in.recv()
+            except (EOFError, OSError):
+                break
+            if message[0] != "call":
+                break  # "stop"
+            _, ident, op, args = message
+
+            def answer(future: Future, ident: int = ident) -> None:
+                error = future.exception()
+                outbox.answer(("answer", ident, True, _portable(future.result())) if error is None
+                              else ("answer", ident, False, str(error) or type(error).__name__))
+
+            try:
+                driver.call(op, *args).add_done_callback(answer)
+            except KeyError:
+                outbox.answer(("answer", ident, False, f"unknown request {op!r}"))
+        driver.stop()
+
+    threading.Thread(target=read, name="genstep-inbox", daemon=True).start()
+    driver.run()
+    outbox.close(("bye",))
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    conn_in = Connection(int(argv[0]), writable=False)
+    conn_out = Connection(int(argv[1]), readable=False)
+    try:
+        return serve(conn_in, conn_out)
+    finally:
+        conn_out.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
