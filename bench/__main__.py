@@ -6,7 +6,7 @@ last line, one JSON object with the headline figures.
     python -m bench --only engine,rewind  # some of: engine tui frame bytes first_frame rewind rss gpu
     python -m bench --only gpu            # just the CUDA-against-CPU figure (null without a GPU)
     python -m bench --details out.json    # also write every measured number, and the machine, to a file
-    python -m bench --only tui --what-if  # the app's speed beside an app started with one torch thread
+    python -m bench --only tui --what-if  # the app's speed beside one that trains in a thread (the earlier design)
 
 No figure is a single wall-clock run: each is a ratio against a reference measured alongside it,
 interleaved, with medians, or a CPU-time figure. See docs/performance.md.
@@ -120,7 +120,7 @@ def main(argv=None) -> int:
     p.add_argument("--rss-steps", type=int, default=None, help="steps for the memory figure (default 200000)")
     p.add_argument("--details", metavar="FILE", help="write every measured number and the machine as JSON")
     p.add_argument("--what-if", action="store_true",
-                   help="tui: also rotate in an app started with OMP_NUM_THREADS=1 (one torch thread)")
+                   help="tui: also rotate in an app of the earlier design, training in a thread (GENSTEP_WORKER=thread)")
     a = p.parse_args(argv)
     names = parse_only(a.only)
     quick = a.quick

@@ -11,7 +11,7 @@ two pipes (file descriptors IN and OUT) with pickled tuples:
 
     app -> child   ("open", name, seed, device, overrides, autoplay)  then  ("go",)  or ("stop",)
                    ("call", id, op, args)  ...  ("stop",)
-    child -> app   ("valid", scenario) or ("invalid", message)          after validating the scenario
+    child -> app   ("valid", pickled scenario) or ("invalid", message)  after validating the scenario
                    ("loaded", device, device_reason, speed, threads) or ("failed", message)
                    ("state", {...}, frame or None)  ("answer", id, ok, result or message)  ("bye",)
 
@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import itertools
 import os
+import pickle
+import select
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 from collections import deque
 from concurrent.futures import Future
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,44 @@ class TrainerDied(RuntimeError):
 def available() -> bool:
     """Whether a training process can be started here (it needs POSIX file-descriptor passing)."""
     return os.name == "posix"
+
+
+class Connection:
+    """One direction of a pipe carrying pickled messages, each after its 8-byte length. (What
+    multiprocessing.connection does, without its 27 ms of imports before the app's first paint.)"""
+
+    HEADER = struct.Struct("!Q")
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def send(self, message: Any) -> None:
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        view = memoryview(self.HEADER.pack(len(data)) + data)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+    def recv(self) -> Any:
+        (size,) = self.HEADER.unpack(self._exactly(self.HEADER.size))
+        return pickle.loads(self._exactly(size))
+
+    def poll(self, timeout: float) -> bool:
+        return bool(select.select([self.fd], [], [], timeout)[0])
+
+    def _exactly(self, n: int) -> bytes:
+        chunks, left = [], n
+        while left:
+            chunk = os.read(self.fd, min(left, 1 << 20))
+            if not chunk:
+                raise EOFError("the other end closed the pipe")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            fd, self.fd = self.fd, -1
+            os.close(fd)
 
 
 # -- the app's side -----------------------------------------------------------------------------
@@ -70,7 +110,8 @@ class RemoteDriver:
         self.diverged = ""
         self.last_good: int | None = None
         self.pending = 0
-        self.scenario: Any = None
+        self._scenario_blob: bytes | None = None  # the validated Scenario, pickled (see `scenario`)
+        self._scenario: Any = None
         self.device = ""
         self.device_reason = ""
         self.threads = 0  # torch's intra-op threads in the training process, once loaded
@@ -94,20 +135,21 @@ class RemoteDriver:
         finally:
             os.close(to_child_r)
             os.close(from_child_w)
-        self._out = Connection(to_child_w, readable=False)
-        self._in = Connection(from_child_r, writable=False)
+        self._out = Connection(to_child_w)
+        self._in = Connection(from_child_r)
         self._send(("open", *self.request))
 
     # -- starting ------------------------------------------------------------------------------
 
-    def wait_valid(self, timeout: float = START_TIMEOUT_S) -> Any:
-        """The validated Scenario; raises TrainerError with the reason when it is not valid."""
-        if self.scenario is not None:
-            return self.scenario
+    def wait_valid(self, timeout: float = START_TIMEOUT_S) -> None:
+        """Return once the child has validated the scenario; raise TrainerError with the reason
+        when it is not valid."""
+        if self._scenario_blob is not None:
+            return
         kind, *rest = self._receive(timeout)
         if kind == "valid":
-            self.scenario = rest[0]
-            return self.scenario
+            self._scenario_blob = rest[0]
+            return
         if kind == "invalid":
             raise TrainerError(rest[0])
         raise TrainerDied(self._died())
@@ -141,6 +183,14 @@ class RemoteDriver:
         lines = [ln for ln in self._log.read().decode("utf-8", "replace").splitlines() if ln.strip()]
         last = lines[-1].strip() if lines else "no message"
         return f"the training process ended (exit code {code}): {last}"
+
+    @property
+    def scenario(self) -> Any:
+        """The validated Scenario. Unpickled on first use: that imports pydantic (~0.14 s), which the
+        command line's check must not wait for before the first paint."""
+        if self._scenario is None and self._scenario_blob is not None:
+            self._scenario = pickle.loads(self._scenario_blob)
+        return self._scenario
 
     # -- what the dashboard calls --------------------------------------------------------------
 
@@ -230,11 +280,12 @@ class RemoteDriver:
             future.set_exception(TrainerError(result))
 
     def _reap(self, timeout: float) -> None:
-        for end in (self._out, self._in):
-            try:
-                end.close()
-            except OSError:
-                pass
+        with self._send_lock:  # no send may find the descriptor closed and reused
+            for end in (self._out, self._in):
+                try:
+                    end.close()
+                except OSError:
+                    pass
         try:
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -307,8 +358,6 @@ def _state(driver: Any) -> dict:
 
 def _portable(value: Any) -> Any:
     """A result the app can unpickle without torch: plain values and engine Events pass."""
-    import pickle
-
     try:
         pickle.dumps(value)
         return value
@@ -338,7 +387,7 @@ def serve(conn_in: Connection, conn_out: Connection) -> int:
     except Exception as exc:  # noqa: BLE001 - the reason goes to the app, one line
         conn_out.send(("invalid", str(exc) or type(exc).__name__))
         return 0
-    conn_out.send(("valid", scenario))
+    conn_out.send(("valid", pickle.dumps(scenario)))  # unpickled by the app only when it needs it
     if first(("go",)) is None:
         return 0
     try:
@@ -396,8 +445,7 @@ def serve(conn_in: Connection, conn_out: Connection) -> int:
 
 
 def main(argv: list[str]) -> int:
-    conn_in = Connection(int(argv[0]), writable=False)
-    conn_out = Connection(int(argv[1]), readable=False)
+    conn_in, conn_out = Connection(int(argv[0])), Connection(int(argv[1]))
     try:
         return serve(conn_in, conn_out)
     finally:

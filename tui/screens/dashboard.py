@@ -169,7 +169,8 @@ class DashboardScreen(Screen):
                                                         self.overrides, self.autoplay)) is not None:
                 self._driver = driver  # for shutdown(); the UI uses self.driver, set once loaded
                 try:
-                    scenario = driver.wait_valid()
+                    driver.wait_valid()
+                    scenario = driver.scenario
                     if self._stopping.is_set():
                         return
                     driver.go()
