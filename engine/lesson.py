@@ -17,6 +17,8 @@ class NoteWatcher:
         self.notes = list(notes)
         self.fired: list[Note] = []
         self._done: set[int] = set()
+        # parsed once: check() runs after every step
+        self._conditions = [None if n.at_step is not None else n.condition() for n in self.notes]
 
     def check(self, step: int, values: dict[str, float]) -> list[Note]:
         new = []
@@ -26,7 +28,7 @@ class NoteWatcher:
             if n.at_step is not None:
                 hit, trigger = step >= n.at_step, f"step {n.at_step}"
             else:
-                metric, op, threshold = n.condition()
+                metric, op, threshold = self._conditions[i]
                 v = values.get(metric)
                 hit, trigger = v is not None and _OPS[op](v, threshold), n.when
             if hit:

@@ -46,6 +46,7 @@ class Adversarial(Family):
             self.generator = mlp([m.noise_dim] + [m.hidden] * m.depth + [2], gen)
         ch, cd = m.critic_hidden or m.hidden, m.critic_depth or m.depth
         self.critic = mlp([2] + [ch] * cd + [1], gen)
+        self._critic_params = list(self.critic.parameters())  # the same tensors for the whole run
         self.opt_g = make_optimizer(t.opt_g, self.generator.parameters(), t.lr_g, t.betas)
         self.opt_d = make_optimizer(t.opt_d, self.critic.parameters(), t.lr_d, t.betas)
         self.batch = sc.data.batch
@@ -99,7 +100,7 @@ class Adversarial(Family):
         kind = knobs["loss"]
         n_critic = knobs["n_critic"] + (self.sc.train.d_warmup if step == 0 else 0)
         G, D = self.generator, self.critic
-        for _ in range(n_critic):
+        for i in range(n_critic):
             real = self.data.sample(self.batch, gen)[0]
             with torch.no_grad():
                 fake = G(self.noise(self.batch, gen))
@@ -107,7 +108,8 @@ class Adversarial(Family):
             loss_d = obj.critic_loss(kind, D, real, fake, dr, df, knobs, gen)
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
-            gn_d = grad_norm(D.parameters())
+            if i == n_critic - 1:  # only the last update's norm is reported
+                gn_d = grad_norm(self._critic_params)
             self.opt_d.step()
             obj.after_critic_step(kind, D, knobs)
         fake = G(self.noise(self.batch, gen))
