@@ -5,20 +5,21 @@ pydantic (~0.1 s), and importing `engine.frame` alone (what the app's widgets ne
 only numpy, so the app's first frame waits for neither.
 """
 
-from importlib import import_module
-
-_WHERE = {
-    "list_scenarios": "engine.catalog", "load_scenario": "engine.catalog",
-    "Scenario": "engine.config", "ScenarioError": "engine.config",
-    "Event": "engine.frame", "Frame": "engine.frame", "Note": "engine.frame",
-    "KnobError": "engine.knobs",
-    "Session": "engine.session", "DeviceError": "engine.session",
-}
-
-__all__ = sorted(_WHERE)
+__all__ = ["DeviceError", "Event", "Frame", "KnobError", "Note", "Scenario", "ScenarioError",
+           "Session", "list_scenarios", "load_scenario"]
 
 
 def __getattr__(name):
-    if name in _WHERE:
-        return getattr(import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'engine' has no attribute {name!r}")
+    if name in ("list_scenarios", "load_scenario"):
+        from engine import catalog as module
+    elif name in ("Scenario", "ScenarioError"):
+        from engine import config as module
+    elif name in ("Event", "Frame", "Note"):
+        from engine import frame as module
+    elif name == "KnobError":
+        from engine import knobs as module
+    elif name in ("Session", "DeviceError"):
+        from engine import session as module
+    else:
+        raise AttributeError(f"module 'engine' has no attribute {name!r}")
+    return getattr(module, name)

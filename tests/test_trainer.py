@@ -97,3 +97,50 @@ def test_a_training_process_that_dies_is_reported_not_waited_for(remote):
     assert d.diverged.startswith("the training process ended (exit code -9)")
     with pytest.raises(RuntimeError, match="the run was stopped"):
         d.call("steps", 1).result(5)
+
+
+def test_frames_of_every_family_cross_the_pipe_unchanged():
+    import dataclasses
+    import math
+
+    import numpy as np
+
+    from tui.pipe import decode, encode
+
+    def same(a, b):
+        if isinstance(a, np.ndarray):
+            return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+        if dataclasses.is_dataclass(a):
+            return type(a) is type(b) and all(same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
+        if isinstance(a, dict):
+            return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        if isinstance(a, (list, tuple)):
+            return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        if isinstance(a, float) and math.isnan(a):
+            return isinstance(b, float) and math.isnan(b)
+        return type(a) is type(b) and a == b
+
+    for name in ("gan-8gaussians", "wgan-disjoint", "vae-posterior-collapse"):
+        session = Session(load_scenario(name), seed=1, device="cpu")
+        session.step(3)
+        session.set(next(iter(session.scenario.knobs)), session.knob_values[next(iter(session.scenario.knobs))])
+        frame = dataclasses.replace(session.frame(), metrics={**session.frame().metrics, "odd": math.nan})
+        assert same(frame, decode(encode(("state", {"v": 1}, frame)))[2]), name
+
+
+@pytest.mark.parametrize("part", [object(), {1: "int key"}, None])
+def test_the_pipe_carries_data_only(part):
+    import numpy as np
+
+    from tui.pipe import decode, encode
+
+    if part is None:
+        part = np.array([object()])
+    with pytest.raises(TypeError):
+        encode(("x", part))
+    import struct
+
+    for header, refusal in ((b'{"r":"Popen","f":{"args":"true"}}', "refused a record named 'Popen'"),
+                            (b'{"a":[0,"|O",[1]]}', "refused an array of object")):
+        with pytest.raises(ValueError, match=refusal):
+            decode(struct.pack("!Q", len(header)) + header + struct.pack("!Q", 8) + bytes(8))

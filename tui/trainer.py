@@ -1,4 +1,4 @@
-"""The training process: the app's Session and Driver run in a child process of their own.
+"""The app's training process, seen from the app: the Session and Driver run in a child process.
 
 Why a process: the UI thread spends 10-14 ms of pure Python on each redraw, holding the GIL, and a
 training thread in the same process waits for it after every torch call; measured, that cost the
@@ -6,12 +6,12 @@ training about half its speed on 2 shared cores (docs/performance.md). In its ow
 training loop never waits for the UI.
 
 `RemoteDriver` (the app's side) has the attributes and methods of `tui.screens.driver.Driver` that
-the dashboard uses; `python -m tui.trainer IN OUT` (the child) runs the real Driver and talks over
-two pipes (file descriptors IN and OUT) with pickled tuples:
+the dashboard uses; `python -m tui.trainer_child IN OUT` (the child) runs the real Driver and talks
+over two pipes (file descriptors IN and OUT) with tuples of plain data (`tui.pipe`: never code):
 
     app -> child   ("open", name, seed, device, overrides, autoplay)  then  ("go",)  or ("stop",)
                    ("call", id, op, args)  ...  ("stop",)
-    child -> app   ("valid", pickled scenario) or ("invalid", message)  after validating the scenario
+    child -> app   ("valid", scenario as data) or ("invalid", message)  after validating the scenario
                    ("loaded", device, device_reason, speed, threads) or ("failed", message)
                    ("state", {...}, frame or None)  ("answer", id, ok, result or message)  ("bye",)
 
@@ -26,17 +26,15 @@ from __future__ import annotations
 
 import itertools
 import os
-import pickle
-import select
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
-from collections import deque
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
+
+from tui.pipe import Connection
 
 START_TIMEOUT_S = 60.0  # validating a scenario, or building a session (torch import included)
 
@@ -52,44 +50,6 @@ class TrainerDied(RuntimeError):
 def available() -> bool:
     """Whether a training process can be started here (it needs POSIX file-descriptor passing)."""
     return os.name == "posix"
-
-
-class Connection:
-    """One direction of a pipe carrying pickled messages, each after its 8-byte length. (What
-    multiprocessing.connection does, without its 27 ms of imports before the app's first paint.)"""
-
-    HEADER = struct.Struct("!Q")
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-
-    def send(self, message: Any) -> None:
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        view = memoryview(self.HEADER.pack(len(data)) + data)
-        while view:
-            view = view[os.write(self.fd, view):]
-
-    def recv(self) -> Any:
-        (size,) = self.HEADER.unpack(self._exactly(self.HEADER.size))
-        return pickle.loads(self._exactly(size))
-
-    def poll(self, timeout: float) -> bool:
-        return bool(select.select([self.fd], [], [], timeout)[0])
-
-    def _exactly(self, n: int) -> bytes:
-        chunks, left = [], n
-        while left:
-            chunk = os.read(self.fd, min(left, 1 << 20))
-            if not chunk:
-                raise EOFError("the other end closed the pipe")
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            fd, self.fd = self.fd, -1
-            os.close(fd)
 
 
 # -- the app's side -----------------------------------------------------------------------------
@@ -110,7 +70,7 @@ class RemoteDriver:
         self.diverged = ""
         self.last_good: int | None = None
         self.pending = 0
-        self._scenario_blob: bytes | None = None  # the validated Scenario, pickled (see `scenario`)
+        self._scenario_data: dict | None = None  # the validated Scenario, as plain data (see `scenario`)
         self._scenario: Any = None
         self.device = ""
         self.device_reason = ""
@@ -129,7 +89,7 @@ class RemoteDriver:
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "tui.trainer", str(to_child_r), str(from_child_w)],
+                [sys.executable, "-m", "tui.trainer_child", str(to_child_r), str(from_child_w)],
                 pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=self._log, env=env, start_new_session=True)  # the terminal's signals stay with the app
         finally:
@@ -144,11 +104,11 @@ class RemoteDriver:
     def wait_valid(self, timeout: float = START_TIMEOUT_S) -> None:
         """Return once the child has validated the scenario; raise TrainerError with the reason
         when it is not valid."""
-        if self._scenario_blob is not None:
+        if self._scenario_data is not None:
             return
         kind, *rest = self._receive(timeout)
         if kind == "valid":
-            self._scenario_blob = rest[0]
+            self._scenario_data = rest[0]
             return
         if kind == "invalid":
             raise TrainerError(rest[0])
@@ -186,10 +146,12 @@ class RemoteDriver:
 
     @property
     def scenario(self) -> Any:
-        """The validated Scenario. Unpickled on first use: that imports pydantic (~0.14 s), which the
-        command line's check must not wait for before the first paint."""
-        if self._scenario is None and self._scenario_blob is not None:
-            self._scenario = pickle.loads(self._scenario_blob)
+        """The validated Scenario, rebuilt from the child's plain data on first use: that imports
+        pydantic (~0.14 s), which the command line's check must not wait for before the first paint."""
+        if self._scenario is None and self._scenario_data is not None:
+            from engine.config import validate
+
+            self._scenario = validate(self._scenario_data, self.request[0])
         return self._scenario
 
     # -- what the dashboard calls --------------------------------------------------------------
@@ -292,165 +254,3 @@ class RemoteDriver:
             self.process.kill()
             self.process.wait()
         self._log.close()
-
-
-# -- the child ----------------------------------------------------------------------------------
-
-
-class _Outbox:
-    """The child's sending thread: answers in order; of the states, only the newest is kept (with
-    the newest frame), so a slow reader never holds up training."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.cond = threading.Condition()
-        self.answers: deque[tuple] = deque()
-        self.state: dict | None = None
-        self.frame: Any = None
-        self.closed = False
-        self.thread = threading.Thread(target=self._run, name="genstep-outbox", daemon=True)
-        self.thread.start()
-
-    def answer(self, message: tuple) -> None:
-        with self.cond:
-            self.answers.append(message)
-            self.cond.notify()
-
-    def publish(self, state: dict, frame: Any) -> None:
-        with self.cond:
-            self.state = state
-            if frame is not None:
-                self.frame = frame
-            self.cond.notify()
-
-    def close(self, last: tuple) -> None:
-        with self.cond:
-            self.answers.append(last)
-            self.closed = True
-            self.cond.notify()
-        self.thread.join(30)
-
-    def _run(self) -> None:
-        while True:
-            with self.cond:
-                while not (self.answers or self.state is not None):
-                    self.cond.wait()
-                answers, self.answers = list(self.answers), deque()
-                state, frame = self.state, self.frame
-                self.state = self.frame = None
-                closing = self.closed
-            try:
-                if state is not None:
-                    self.conn.send(("state", state, frame))
-                for message in answers:
-                    self.conn.send(message)
-            except (OSError, ValueError):
-                return  # the app is gone
-            if closing and not self.answers:
-                return
-
-
-def _state(driver: Any) -> dict:
-    return {"version": driver.version, "running": driver.running, "rate": driver.rate,
-            "diverged": driver.diverged, "last_good": driver.last_good, "pending": driver.pending,
-            "speed": driver.speed, "checkpoints": list(driver.checkpoints)}
-
-
-def _portable(value: Any) -> Any:
-    """A result the app can unpickle without torch: plain values and engine Events pass."""
-    try:
-        pickle.dumps(value)
-        return value
-    except Exception:  # noqa: BLE001 - e.g. a tensor-holding object: the app only needs "it worked"
-        return None
-
-
-def serve(conn_in: Connection, conn_out: Connection) -> int:
-    """The child's whole life: validate, wait for "go", build the session, run the driver."""
-    from tui.screens.driver import Driver, default_speed
-
-    def first(kinds: tuple[str, ...]) -> tuple | None:
-        try:
-            message = conn_in.recv()
-        except (EOFError, OSError):
-            return None
-        return message if message[0] in kinds else None
-
-    opened = first(("open",))
-    if opened is None:
-        return 0
-    _, name, seed, device, overrides, autoplay = opened
-    try:
-        from engine.catalog import load_scenario
-
-        scenario = load_scenario(name, overrides)
-    except Exception as exc:  # noqa: BLE001 - the reason goes to the app, one line
-        conn_out.send(("invalid", str(exc) or type(exc).__name__))
-        return 0
-    conn_out.send(("valid", pickle.dumps(scenario)))  # unpickled by the app only when it needs it
-    if first(("go",)) is None:
-        return 0
-    try:
-        import torch
-
-        from engine.session import Session, use_one_cpu_thread
-
-        session = Session(scenario, seed=seed, device=device)
-        if session.device == "cpu":  # tiny models: one thread is faster, far faster on shared cores
-            use_one_cpu_thread()
-    except Exception as exc:  # noqa: BLE001 - e.g. cuda asked for and missing
-        conn_out.send(("failed", str(exc) or type(exc).__name__))
-        return 0
-    driver = Driver(session, default_speed(int(scenario.lesson.steps)))
-    driver.running = bool(autoplay)
-    outbox = _Outbox(conn_out)
-    sent: dict = {}
-
-    def forward(d: Any, published: bool) -> None:  # a new frame, or the status bar's figures changed
-        state = _state(d)
-        if published or state != sent:
-            sent.clear()
-            sent.update(state)
-            outbox.publish(state, d.latest if published else None)
-
-    driver.listener = forward
-    conn_out.send(("loaded", session.device, str(getattr(session, "device_reason", "") or ""),
-                   driver.speed, torch.get_num_threads()))
-
-    def read() -> None:
-        while True:
-            try:
-                message = conn_in.recv()
-            except (EOFError, OSError):
-                break
-            if message[0] != "call":
-                break  # "stop"
-            _, ident, op, args = message
-
-            def answer(future: Future, ident: int = ident) -> None:
-                error = future.exception()
-                outbox.answer(("answer", ident, True, _portable(future.result())) if error is None
-                              else ("answer", ident, False, str(error) or type(error).__name__))
-
-            try:
-                driver.call(op, *args).add_done_callback(answer)
-            except KeyError:
-                outbox.answer(("answer", ident, False, f"unknown request {op!r}"))
-        driver.stop()
-
-    threading.Thread(target=read, name="genstep-inbox", daemon=True).start()
-    driver.run()
-    outbox.close(("bye",))
-    return 0
-
-
-def main(argv: list[str]) -> int:
-    conn_in, conn_out = Connection(int(argv[0])), Connection(int(argv[1]))
-    try:
-        return serve(conn_in, conn_out)
-    finally:
-        conn_out.close()
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
