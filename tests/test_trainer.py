@@ -144,3 +144,21 @@ def test_the_pipe_carries_data_only(part):
                             (b'{"a":[0,"|O",[1]]}', "refused an array of object")):
         with pytest.raises(ValueError, match=refusal):
             decode(struct.pack("!Q", len(header)) + header + struct.pack("!Q", 8) + bytes(8))
+
+
+def test_validating_a_lesson_in_the_training_process_imports_neither_numpy_nor_torch():
+    """The app's first paint waits for the child's "valid" answer; numpy (40 ms) and torch (1 s)
+    must stay out of that path. Checked in a fresh interpreter doing what the child does."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from engine.catalog import load_scenario\n"
+            "from tui.pipe import decode, encode\n"
+            "s = load_scenario('gan-8gaussians')\n"
+            "back = decode(encode(('valid', s.model_dump(mode='json'))))\n"
+            "assert back[1] == s.model_dump(mode='json')\n"
+            "print(sorted(m for m in ('numpy', 'torch') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

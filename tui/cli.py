@@ -142,6 +142,9 @@ def _tui(args) -> int:
     window opens, and the first paint does not wait for the validation (pydantic) or torch."""
     scenario, seed = getattr(args, "scenario", None), getattr(args, "seed", 0)
     device, overrides = getattr(args, "device", "auto"), getattr(args, "overrides", [])
+    # numpy's OpenBLAS starts a spinning thread per core at import (70 ms of CPU on the other
+    # core, the one the training process needs); neither process does BLAS work worth a thread
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     driver = None
     if scenario:
         from tui import trainer

@@ -13,6 +13,7 @@ import json
 import os
 import select
 import struct
+import sys
 from dataclasses import fields, is_dataclass
 from typing import Any
 
@@ -29,8 +30,10 @@ def _records() -> dict[str, type]:
 
 def encode(message: Any) -> bytes:
     """The message as bytes; TypeError for anything that is not plain data."""
-    import numpy as np
-
+    # no numpy import for messages without arrays: the child's first answer (the validated
+    # scenario) is sent before anything there needs numpy, and importing it would cost 40 ms
+    # of the app's start-up. If numpy is not loaded, nothing in the message is an array.
+    np = sys.modules.get("numpy")
     arrays: list[bytes] = []
 
     def enc(o: Any) -> Any:
@@ -44,12 +47,12 @@ def encode(message: Any) -> bytes:
             if not all(isinstance(k, str) for k in o):
                 raise TypeError("only dicts with str keys can be sent")
             return {"d": {k: enc(v) for k, v in o.items()}}
-        if isinstance(o, np.ndarray):
+        if np is not None and isinstance(o, np.ndarray):
             if o.dtype.kind not in _NUMERIC:
                 raise TypeError(f"only numeric arrays can be sent, not {o.dtype}")
             arrays.append(np.ascontiguousarray(o).tobytes())
             return {"a": [len(arrays) - 1, o.dtype.str, list(o.shape)]}
-        if isinstance(o, np.generic):
+        if np is not None and isinstance(o, np.generic):
             return enc(o.item())
         name = type(o).__name__
         if is_dataclass(o) and name in _RECORDS:
@@ -61,8 +64,6 @@ def encode(message: Any) -> bytes:
 
 
 def decode(data: bytes | bytearray) -> Any:
-    import numpy as np
-
     view = memoryview(data)
     (size,) = _LEN.unpack_from(view, 0)
     header = json.loads(bytes(view[_LEN.size:_LEN.size + size]))
@@ -91,6 +92,8 @@ def decode(data: bytes | bytearray) -> Any:
         if tag == "d":
             return {k: dec(x) for k, x in v.items()}
         if tag == "a":
+            import numpy as np
+
             index, dtype, shape = v
             dt = np.dtype(dtype)
             if dt.kind not in _NUMERIC:
