@@ -54,7 +54,6 @@ def _points(x: np.ndarray, name: str) -> np.ndarray:
     return a
 
 
-
 def gaussian_kl(mu_p, sd_p, mu_q, sd_q) -> float:
     """KL(N(mu_p, diag sd_p^2) || N(mu_q, diag sd_q^2)) in nats, summed over dimensions.
 

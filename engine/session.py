@@ -228,8 +228,7 @@ class Session:
     # -- checkpoints, rewind, reset -------------------------------------------------------------------
     def _snapshot(self) -> dict:
         return {
-            "modules": {k: {n: t.detach().clone() for n, t in m.state_dict().items()}
-                        for k, m in self.family.modules().items()},
+            "modules": {k: _clone(m.state_dict()) for k, m in self.family.modules().items()},
             "optimizers": {k: _clone(o.state_dict()) for k, o in self.family.optimizers().items()},
             "gen": self.gen.get_state(),
             "knobs": copy.deepcopy(self.knobs),
