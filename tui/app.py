@@ -8,7 +8,6 @@ engine, imported lazily (torch costs a second) from the dashboard's worker threa
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from collections.abc import Sequence
 from functools import partial
@@ -46,8 +45,7 @@ class EngineFactory:
     def __init__(self, worker: str | None = None, prestarted: Any = None) -> None:
         from tui import trainer
 
-        worker = worker or os.environ.get("GENSTEP_WORKER", "") or "process"
-        self.worker = "process" if worker == "process" and trainer.available() else "thread"
+        self.worker = "process" if trainer.wanted(worker) else "thread"
         self.prestarted = prestarted
 
     def open_driver(self, name: str, seed: int = 0, device: str = "auto", overrides: Sequence[str] = (),

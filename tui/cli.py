@@ -149,7 +149,7 @@ def _tui(args) -> int:
     if scenario:
         from tui import trainer
 
-        if trainer.available() and os.environ.get("GENSTEP_WORKER", "process") == "process":
+        if trainer.wanted():
             driver = trainer.RemoteDriver(scenario, seed, device, overrides)
         else:
             from engine.catalog import load_scenario

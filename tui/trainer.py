@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.pipe import Connection
+from tui.screens.driver import MIRRORED
 
 START_TIMEOUT_S = 60.0  # validating a scenario, or building a session (torch import included)
 
@@ -50,6 +51,12 @@ class TrainerDied(RuntimeError):
 def available() -> bool:
     """Whether a training process can be started here (it needs POSIX file-descriptor passing)."""
     return os.name == "posix"
+
+
+def wanted(worker: str | None = None) -> bool:
+    """Whether to train in a process: `worker`, else GENSTEP_WORKER ("process" when unset or empty,
+    "thread" for the in-process thread), and only where `available()`."""
+    return (worker or os.environ.get("GENSTEP_WORKER", "") or "process") == "process" and available()
 
 
 # -- the app's side -----------------------------------------------------------------------------
@@ -226,7 +233,7 @@ class RemoteDriver:
             self.finished.set()
 
     def _mirror(self, state: dict, frame: Any) -> None:
-        for key in ("running", "rate", "diverged", "last_good", "pending", "speed", "checkpoints"):
+        for key in MIRRORED:
             setattr(self, key, state[key])
         if frame is not None:
             self.latest = frame

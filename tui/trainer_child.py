@@ -14,6 +14,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from tui.pipe import Connection, encode
+from tui.screens.driver import MIRRORED, Driver, default_speed
 
 
 class _Outbox:
@@ -70,9 +71,9 @@ class _Outbox:
 
 
 def _state(driver: Any) -> dict:
-    return {"version": driver.version, "running": driver.running, "rate": driver.rate,
-            "diverged": driver.diverged, "last_good": driver.last_good, "pending": driver.pending,
-            "speed": driver.speed, "checkpoints": list(driver.checkpoints)}
+    state = {key: getattr(driver, key) for key in ("version", *MIRRORED)}
+    state["checkpoints"] = list(state["checkpoints"])  # sent later, from the outbox's thread
+    return state
 
 
 def _portable(value: Any) -> Any:
@@ -87,7 +88,6 @@ def _portable(value: Any) -> Any:
 
 def serve(conn_in: Connection, conn_out: Connection) -> int:
     """The child's whole life: validate, wait for "go", build the session, run the driver."""
-    from tui.screens.driver import Driver, default_speed
 
     def first(kinds: tuple[str, ...]) -> tuple | None:
         try:

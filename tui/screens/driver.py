@@ -27,6 +27,8 @@ TICK_S = 0.1  # one "tick": the driver does `speed` steps per tick while running
 PUBLISH_S = 1 / 12  # at most this often a new frame is probed while running
 CHUNK_S = 0.03  # steps run in chunks of about this long; commands wait at most one chunk
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+# the Driver's state a copy in another process mirrors (tui.trainer), besides `version` and `latest`
+MIRRORED = ("running", "rate", "diverged", "last_good", "pending", "speed", "checkpoints")
 
 Command = Callable[[Any], Any]
 
