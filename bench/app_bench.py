@@ -247,8 +247,8 @@ class _AppWindows:
         return [round(median([s[i] for s in self.threads if len(s) > i]), 2) for i in range(3)] if self.threads else []
 
 
-def tui_vs_headless(quick: bool = False, one_thread_variant: bool = False) -> dict:
-    """App windows and headless windows, alternated; with `one_thread_variant`, a second app of the
+def tui_vs_headless(quick: bool = False, thread_design: bool = False) -> dict:
+    """App windows and headless windows, alternated; with `thread_design`, a second app of the
     earlier design (GENSTEP_WORKER=thread: training in a thread of the app's process) joins the
     rotation, as a what-if beside the figure."""
     from engine import Session
@@ -258,7 +258,6 @@ def tui_vs_headless(quick: bool = False, one_thread_variant: bool = False) -> di
     sc = load_scenario()
     window = 2.5
     rounds = 5 if quick else 8
-    variant = one_thread_variant
     headless = Session(sc, seed=0, device="cpu")
     headless.step(25)
     head_cpu: list[float] = []
@@ -272,7 +271,7 @@ def tui_vs_headless(quick: bool = False, one_thread_variant: bool = False) -> di
         return (headless.steps - s0) / wall
 
     apps = [PtyApp(120, 36)]
-    if variant:
+    if thread_design:
         apps.append(PtyApp(120, 36, env={"GENSTEP_WORKER": "thread"}))
     try:
         for app in apps:
@@ -281,10 +280,10 @@ def tui_vs_headless(quick: bool = False, one_thread_variant: bool = False) -> di
             app.send("." * 12)  # fastest speed: x1000 steps per tick
             app.pump(0.3)
         shipped = _AppWindows(apps[0], window)
-        one = _AppWindows(apps[1], window) if variant else None
-        f_app, f_head, f_one = [], [], []
+        old = _AppWindows(apps[1], window) if thread_design else None
+        f_app, f_head, f_old = [], [], []
         for r in range(rounds):
-            order = [("app", shipped), ("head", run_headless)] + ([("one", one)] if one else [])
+            order = [("app", shipped), ("head", run_headless)] + ([("old", old)] if old else [])
             if r % 2:
                 order.reverse()
             got = {}
@@ -294,8 +293,8 @@ def tui_vs_headless(quick: bool = False, one_thread_variant: bool = False) -> di
                     other.pump(0.01)
             f_app.append(got["app"])
             f_head.append(got["head"])
-            if one:
-                f_one.append(got["one"])
+            if old:
+                f_old.append(got["old"])
     finally:
         for app in apps:
             app.close()
@@ -317,11 +316,11 @@ def tui_vs_headless(quick: bool = False, one_thread_variant: bool = False) -> di
         f"CPU per step: the app (its process and its training process, all threads) spends "
         f"{out['app_cpu_ms_per_step']} ms against {out['headless_cpu_ms_per_step']} ms headless; the busiest "
         f"threads use {out['app_busiest_threads_cores']} of a core each.")
-    if one:
-        r1 = pair_ratios(f_one, f_head)
+    if old:
+        r1 = pair_ratios(f_old, f_head)
         out.update(tui_thread_design_vs_headless=round(median(r1), 3) if r1 else None,
-                   thread_design_cpu_ms_per_step=round(1000 * median(one.cpu_per_step), 2) if one.cpu_per_step else None,
-                   thread_design_busiest_threads_cores=one.busiest())
+                   thread_design_cpu_ms_per_step=round(1000 * median(old.cpu_per_step), 2) if old.cpu_per_step else None,
+                   thread_design_busiest_threads_cores=old.busiest())
         say("tui_vs_headless",
             f"what-if, same rotation: the earlier design, training in a thread of the app's process "
             f"(GENSTEP_WORKER=thread), runs {out['tui_thread_design_vs_headless']}x headless (pair range {spread(r1)}), "
