@@ -176,7 +176,7 @@ def frame_cost(quick: bool = False, fake: bool = False) -> dict:
 def main() -> None:
     frame, source = realistic_frame("--fake" in sys.argv)
     print(f"frame from {source}: {len(frame.real)} + {len(frame.fake)} points, heat "
-          f"{None if frame.heat is None else frame.heat.shape}, {len(frame.history)} curves")
+          f"{None if frame.payload is None or frame.payload.heat is None else frame.payload.heat.shape}, {len(frame.history)} curves")
     print("renderers (median of 30, CPU):")
     bench_renderers(frame)
     print("whole Textual redraw, headless (median of 30):")

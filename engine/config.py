@@ -11,33 +11,12 @@ import math
 import re
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
-LOSSES = ("ns", "minimax", "lsgan", "wasserstein", "wgan-gp")
-OPTIMIZERS = ("adam", "rmsprop", "sgd")
-
+from engine.errors import ScenarioError, one_line, shorten, show as _show
+from engine.knobs import parse_assignment
 
 MAX_TOML_BYTES = 4 << 20  # a scenario is a few KB; refuse anything bigger than this instead of reading on
-_SHOW = 60  # user-supplied text (keys, values, overrides) is quoted up to this many characters in messages
-
-
-def one_line(text: str) -> str:
-    """`text` with every line break and control character escaped, so a message is always one line."""
-    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(text))
-
-
-def shorten(text: str, limit: int = _SHOW) -> str:
-    text = str(text)
-    return text if len(text) <= limit else f"{text[:limit]}...({len(text)} chars)"
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be used; the message names the file, the field and what was expected.
-
-    The message is always one line: whatever it quotes from the user is escaped by `one_line`."""
-
-    def __init__(self, message: str = ""):
-        super().__init__(one_line(message))
 
 
 class _Strict(BaseModel):
@@ -92,48 +71,7 @@ DataCfg = Annotated[
     Union[RingData, GridData, NoisyShapeData, LinesData, CsvData], Field(discriminator="kind")
 ]
 
-# ---- models and training ------------------------------------------------------------------
-
-
-class GanModel(_Strict):
-    generator: Literal["mlp", "shift"] = "mlp"
-    hidden: Annotated[int, Field(ge=1, le=4096)] = 128
-    depth: Annotated[int, Field(ge=1, le=8)] = 2
-    critic_hidden: Annotated[int, Field(ge=1, le=4096)] | None = None
-    critic_depth: Annotated[int, Field(ge=1, le=8)] | None = None
-    noise_dim: Annotated[int, Field(ge=1, le=256)] = 2
-    theta0: Finite = 1.0  # shift generator only: where theta starts
-
-
-class GanTrain(_Strict):
-    loss: Literal["ns", "minimax", "lsgan", "wasserstein", "wgan-gp"] = "ns"
-    lr_g: Annotated[float, Field(gt=0, le=10)] = 1e-3
-    lr_d: Annotated[float, Field(gt=0, le=10)] = 1e-3
-    opt_g: Literal["adam", "rmsprop", "sgd"] = "adam"
-    opt_d: Literal["adam", "rmsprop", "sgd"] = "adam"
-    betas: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.5, 0.999)
-    n_critic: Annotated[int, Field(ge=1, le=100)] = 1
-    d_warmup: Annotated[int, Field(ge=0, le=100000)] = 0  # critic steps before the first G step
-    clip: Annotated[float, Field(gt=0, le=100)] = 0.01
-    gp: Annotated[float, Field(ge=0, le=1000)] = 10.0
-
-
-class VaeModel(_Strict):
-    latent: Annotated[int, Field(ge=1, le=64)] = 2
-    hidden: Annotated[int, Field(ge=1, le=4096)] = 128
-    depth: Annotated[int, Field(ge=1, le=8)] = 2
-    decoder: Literal["gaussian", "autoregressive"] = "gaussian"
-    decoder_sd: Annotated[float, Field(gt=0, le=100)] = 1.0  # Gaussian decoder's noise scale
-    learn_sd: bool = False  # learn the decoder's noise scale instead of fixing it
-    components: Annotated[int, Field(ge=1, le=64)] = 8  # autoregressive mixture decoder
-
-
-class VaeTrain(_Strict):
-    lr: Annotated[float, Field(gt=0, le=10)] = 1e-3
-    optimizer: Literal["adam", "rmsprop", "sgd"] = "adam"
-    beta: Annotated[float, Field(ge=0, le=100)] = 1.0
-    free_bits: Annotated[float, Field(ge=0, le=100)] = 0.0  # nats per latent dimension
-    warmup: Annotated[int, Field(ge=0, le=10_000_000)] = 0  # steps over which beta ramps from 0
+# ---- probing ------------------------------------------------------------------------------
 
 
 class Probe(_Strict):
@@ -222,28 +160,43 @@ class _ScenarioBase(_Strict):
     lesson: Lesson
 
 
-class GanScenario(_ScenarioBase):
-    family: Literal["gan"]
-    model: GanModel = GanModel()
-    train: GanTrain = GanTrain()
+Scenario = _ScenarioBase  # every family's scenario class derives from it (see _root below)
+_ROOTS: dict[tuple, type[BaseModel]] = {}
 
 
-class VaeScenario(_ScenarioBase):
-    family: Literal["vae"]
-    model: VaeModel = VaeModel()
-    train: VaeTrain = VaeTrain()
+def _root() -> type[BaseModel]:
+    """The validating model for the registered families: a union tagged by `family`, one member per
+    family, whose `model` and `train` sections are the family's own. Rebuilt when the registry
+    changes (a test or a script may register a family of its own)."""
+    from engine.families import FAMILIES
+
+    key = tuple((name, id(spec)) for name, spec in FAMILIES.items())
+    root = _ROOTS.get(key)
+    if root is None:
+        members = tuple(
+            create_model(f"{name.title().replace('-', '').replace('_', '')}Scenario", __base__=_ScenarioBase,
+                         family=(Literal[name], ...),
+                         model=(spec.model, Field(default_factory=spec.model)),
+                         train=(spec.train, Field(default_factory=spec.train)))
+            for name, spec in FAMILIES.items())
+        union = Union[members] if len(members) > 1 else members[0]
+        root = create_model("_Root", scenario=(Annotated[union, Field(discriminator="family")], ...))
+        _ROOTS.clear()
+        _ROOTS[key] = root
+    return root
 
 
-class _Root(BaseModel):
-    scenario: Annotated[Union[GanScenario, VaeScenario], Field(discriminator="family")]
+def _tags() -> set[str]:
+    """Union tags pydantic puts in an error's location: family names and data kinds, never fields."""
+    from engine.families import FAMILIES
 
-
-Scenario = Union[GanScenario, VaeScenario]
-_TAGS = {"gan", "vae", "ring", "grid", "moons", "swissroll", "lines", "csv"}
+    kinds = {k for cfg in DataCfg.__args__[0].__args__ for k in cfg.model_fields["kind"].annotation.__args__}
+    return set(FAMILIES) | kinds
 
 
 def _describe(err: dict) -> str:
-    loc = [shorten(p) for p in err["loc"][1:] if str(p) not in _TAGS]  # drop root and union tags
+    tags = _tags()
+    loc = [shorten(p) for p in err["loc"][1:] if str(p) not in tags]  # drop root and union tags
     where = ".".join(loc) or "(top level)"
     kind, msg = err["type"], err["msg"]
     if kind == "extra_forbidden":
@@ -264,17 +217,10 @@ def _describe(err: dict) -> str:
     return f"{where}: {msg[0].lower() + msg[1:]}{got_s}"
 
 
-def _show(value) -> str:
-    """repr(value), shortened; huge ints are not spelled out (and may exceed int->str limits)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
-        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
-    return shorten(repr(value))
-
-
 def validate(raw: dict, source: str) -> Scenario:
     """Validate a raw table; every problem becomes one ScenarioError naming file and field."""
     try:
-        sc = _Root.model_validate({"scenario": raw}).scenario
+        sc = _root().model_validate({"scenario": raw}).scenario
     except ValidationError as e:
         errs = e.errors()
         first = _describe(errs[0])
@@ -302,7 +248,7 @@ def _bind_knobs(sc: Scenario, source: str) -> None:
         if isinstance(default, str):
             spec.kind = "choice"
             if spec.choices is None:
-                spec.choices = list(LOSSES) if name == "loss" else [default]
+                spec.choices = _choices(type(train).model_fields[name].annotation) or [default]
             if default not in spec.choices:
                 raise ScenarioError(f"{source}: knobs.{name}.choices: must include the default {default!r}")
         else:
@@ -315,9 +261,14 @@ def _bind_knobs(sc: Scenario, source: str) -> None:
                 spec.step = 1 if spec.kind == "int" else (2.0 if spec.log else abs(default) / 10 or 0.1)
 
 
-def _check_lesson(sc: Scenario, source: str) -> None:
-    from engine.knobs import parse_assignment  # late: knobs imports this module
+def _choices(annotation) -> list[str]:
+    """The values of a Literal[...] field (a choice knob's default list), else []."""
+    if getattr(annotation, "__origin__", None) is Literal:
+        return [str(a) for a in annotation.__args__]
+    return []
 
+
+def _check_lesson(sc: Scenario, source: str) -> None:
     for i, text in enumerate(sc.lesson.cure):
         try:
             name, value = parse_assignment(text)

@@ -289,4 +289,3 @@ def build(cfg) -> Data:
     raise DataError(f"unknown data kind {k!r}")
 
 
-KINDS = ("ring", "grid", "moons", "swissroll", "lines", "csv")

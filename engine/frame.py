@@ -5,13 +5,14 @@ so the TUI (or a test, or a script) can hold on to it without touching torch.
 
 Coordinates: every 2D array of points is (N, 2) float32 in data space, x then y.
 `bounds` = (xmin, xmax, ymin, ymax) is the extent the picture should show.
-`heat` is a (H, W) float32 grid of the critic/discriminator output sampled over `bounds`;
-row 0 is y = ymin (bottom), column 0 is x = xmin (left).
+Every Frame has the common fields below; what only one family has (a critic's heat map, a VAE's
+latent codes, ...) is that family's `payload`, a frozen dataclass its spec declares.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -47,21 +48,11 @@ class Curve:
 
 
 @dataclass(frozen=True)
-class ThetaLandscape:
-    """For the disjoint-supports lesson: closed-form divergences as functions of theta."""
-
-    theta: np.ndarray  # grid of theta values
-    js: np.ndarray  # JS(P0, P_theta) on that grid (log 2 off zero, 0 at zero)
-    w1: np.ndarray  # W1(P0, P_theta) = |theta|
-    current: float  # where the generator is now
-
-
-@dataclass(frozen=True)
 class Frame:
     step: int
     scenario: str
     title: str
-    family: str  # "gan" (adversarial family, any loss) or "vae"
+    family: str  # the registered family's name ("gan", "vae", ...)
     device: str
     seed: int
     status: str  # "ok" | "diverged"
@@ -71,16 +62,21 @@ class Frame:
     real: np.ndarray  # data samples (N, 2)
     fake: np.ndarray  # generated samples from fixed probe noise (N, 2); VAE: prior samples
     real_labels: np.ndarray | None = None  # (N,) int cluster of each real point, if known
-    heat: np.ndarray | None = None  # critic over `bounds` (GAN family)
-    heat_label: str = ""  # what the heat map shows, e.g. "D(x)" or "critic f(x)"
-    arrows: np.ndarray | None = None  # (M, 4): x, y, dx, dy of the generator's descent direction
-    mode_centres: np.ndarray | None = None  # (K, 2)
-    captured: np.ndarray | None = None  # (K,) bool: mode captured at this probe
-    recon: np.ndarray | None = None  # VAE: reconstructions of `real` (N, 2)
-    latent: np.ndarray | None = None  # VAE: posterior means of `real`, first two dims (N, 2)
-    kl_per_dim: np.ndarray | None = None  # VAE: KL per latent dimension (nats)
-    theta: ThetaLandscape | None = None  # disjoint-supports lesson only
+    payload: Any = None  # the family's own arrays (its spec's payload dataclass), or None
+    view: str = ""  # the registered view that draws this frame ("" = the family's own)
     history: dict[str, Curve] = field(default_factory=dict)
     events: tuple[Event, ...] = ()
     notes: tuple[Note, ...] = ()  # every note fired so far, oldest first
     message: str = ""  # e.g. why the run stopped ("loss_d became nan at step 812")
+
+
+def record_types() -> dict[str, type]:
+    """Every dataclass a Frame may contain, by class name: the common records here and each
+    registered family's payload (what the app's pipe may rebuild; nothing else is)."""
+    from engine.families import FAMILIES
+
+    out: dict[str, type] = {c.__name__: c for c in (Frame, Curve, Event, Note)}
+    for spec in FAMILIES.values():
+        for cls in ((spec.payload,) if spec.payload else ()) + tuple(spec.records):
+            out.setdefault(cls.__name__, cls)
+    return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 
-from engine.config import ScenarioError, shorten
+from engine.errors import ScenarioError, shorten
 
 
 class KnobError(ScenarioError):

@@ -58,7 +58,7 @@ def parse_override(text: str) -> tuple[list[str], object]:
     return parts, parsed
 
 
-def apply_overrides(raw: dict, overrides, source: str) -> dict:
+def apply_overrides(raw: dict, overrides) -> dict:
     for text in overrides:
         parts, value = parse_override(text)
         node = raw
@@ -81,7 +81,7 @@ def load(path: Path, overrides=(), name: str | None = None) -> Scenario:
     raw.setdefault("name", name or path.stem)
     if overrides:
         validate(_resolve_csv(raw, path), str(path))  # the file alone must be valid
-        raw = apply_overrides(raw, overrides, str(path))
+        raw = apply_overrides(raw, overrides)
         source = f"{path} with --set {' '.join(shorten(o) for o in overrides)}"
     else:
         source = str(path)

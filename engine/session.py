@@ -20,7 +20,7 @@ import torch
 from engine import data as datalib
 from engine.config import Scenario, ScenarioError, coerce_knob
 from engine.families import FAMILIES
-from engine.frame import Event, Frame, Note, ThetaLandscape
+from engine.frame import Event, Frame, Note
 from engine.history import History
 from engine.knobs import KnobError, bumped
 from engine.lesson import NoteWatcher
@@ -48,7 +48,7 @@ AUTO_CUDA_MIN_WORK = 8_000_000
 
 
 def step_work(scenario) -> int:
-    return int(scenario.data.batch * scenario.model.hidden**2)
+    return int(scenario.data.batch * getattr(scenario.model, "hidden", 128) ** 2)
 
 
 def resolve_device(device: str, scenario=None) -> tuple[str, str]:
@@ -111,7 +111,7 @@ class Session:
         probe_gen = torch.Generator(device=dev)
         probe_gen.manual_seed(self.seed + 0x5EED)  # probes never consume training randomness
         self.data = datalib.build(sc.data)
-        self.family = FAMILIES[sc.family](sc, self.data, dev, self.gen, probe_gen)
+        self.family = FAMILIES[sc.family].build(sc, self.data, dev, self.gen, probe_gen)
         self.knobs: dict = {k: getattr(sc.train, k) for k in type(sc.train).model_fields}
         self.knobs = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.knobs.items()}
         self.steps = 0
@@ -299,16 +299,12 @@ class Session:
     def frame(self) -> Frame:
         """A side-effect-free probe: no gradient step, no training randomness consumed."""
         p = self.family.probe(self.knobs, full=True)
-        th = p.get("theta")
         sc = self.scenario
         return Frame(
             step=self.steps, scenario=sc.name, title=sc.lesson.title, family=sc.family,
             device=self.device, seed=self.seed, status=self.status, metrics=self.latest(),
             knobs=dict(self.knob_values), bounds=p["bounds"], real=p["real"], fake=p["fake"],
-            real_labels=p.get("real_labels"), heat=p.get("heat"), heat_label=p.get("heat_label", ""),
-            arrows=p.get("arrows"), mode_centres=p.get("mode_centres"), captured=p.get("captured"),
-            recon=p.get("recon"), latent=p.get("latent"), kl_per_dim=p.get("kl_per_dim"),
-            theta=ThetaLandscape(*th) if th is not None else None,
+            real_labels=p.get("real_labels"), payload=p.get("payload"), view=p.get("view", ""),
             history=self.history.curves(), events=tuple(self.events),
             notes=tuple(self.notes.fired), message=self.message,
         )

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.frame import Curve, Event, Frame, Note, ThetaLandscape
+from engine.families.gan import GanPayload, ThetaLandscape
+from engine.families.vae import VaePayload
+from engine.frame import Curve, Event, Frame, Note
 
 CHECKPOINT_EVERY = 100
 
@@ -212,8 +214,8 @@ def fake_frame(scenario: Scenario, seed=0, step=0, knobs=None, events=(), status
                 "kl": curve(lambda s: 1.2 * np.exp(-s / 300)), "mi": curve(lambda s: 0.8 * np.exp(-s / 250))}
         metrics = {k: float(c.values[-1]) for k, c in hist.items()} | {"active_units": float((kl > 0.1).sum())}
         return Frame(family="vae", metrics=metrics, real=real, real_labels=labels,
-                     fake=noise.astype(np.float32) * 1.5, recon=recon, latent=latent,
-                     kl_per_dim=kl, history=hist, **common)
+                     fake=noise.astype(np.float32) * 1.5,
+                     payload=VaePayload(recon=recon, latent=latent, kl_per_dim=kl), history=hist, **common)
     kept = 8 - int(6 * t)
     fake = (centres[np.arange(600) % kept] * t + noise * (1 - t) * 0.8).astype(np.float32)
     xx, yy = np.meshgrid(np.linspace(-3, 3, 48), np.linspace(-3, 3, 48))
@@ -223,8 +225,9 @@ def fake_frame(scenario: Scenario, seed=0, step=0, knobs=None, events=(), status
             "js_grid": curve(lambda s: 0.69 * np.exp(-s / 600)), "w1": curve(lambda s: 1.5 * np.exp(-s / 500))}
     metrics = {k: float(c.values[-1]) for k, c in hist.items()} | {"modes": float(kept), "modes_total": 8.0,
                                                                  "hq": float(0.5 + 0.4 * t)}
-    extra = {}
+    extra, view = {}, ""
     if fam == "disjoint":
+        view = "gan-disjoint"
         theta = float(1.5 * (1 - t))
         grid = np.linspace(-2, 2, 81)
         extra["theta"] = ThetaLandscape(grid, np.where(np.abs(grid) < 1e-9, 0.0, np.log(2)), np.abs(grid), theta)
@@ -239,9 +242,9 @@ def fake_frame(scenario: Scenario, seed=0, step=0, knobs=None, events=(), status
         common["bounds"] = (-2.0, 2.0, -0.5, 1.5)
         labels = None
     arrows = np.concatenate([fake[:40], -fake[:40] * 0.1], axis=1)
-    return Frame(family="gan", metrics=metrics, real=real, real_labels=labels, fake=fake, heat=heat,
-                 arrows=arrows, mode_centres=centres, captured=np.arange(8) < kept, history=hist,
-                 **extra, **common)
+    payload = GanPayload(heat=heat, arrows=arrows, mode_centres=centres, captured=np.arange(8) < kept, **extra)
+    return Frame(family="gan", metrics=metrics, real=real, real_labels=labels, fake=fake, payload=payload,
+                 view=view, history=hist, **common)
 
 
 class FakeFactory:

@@ -308,7 +308,7 @@ async def test_opening_another_lesson_stops_the_first_run():
         app.open_scenario("fake-disjoint")
         await until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen is not first
                     and app.screen.frame is not None)
-        assert app.screen.frame.theta is not None
+        assert app.screen.frame.payload.theta is not None
         await until(pilot, lambda: first._train_done.is_set())
 
 

@@ -72,9 +72,9 @@ def test_frame_is_side_effect_free():
     s.step(60)
     f1, f2 = s.frame(), s.frame()
     np.testing.assert_array_equal(f1.fake, f2.fake)
-    np.testing.assert_array_equal(f1.heat, f2.heat)
-    assert f1.step == 60 and f1.family == "gan" and f1.heat.shape == (16, 16)
-    assert f1.arrows.shape == (16, 4) and f1.captured.shape == (8,)
+    np.testing.assert_array_equal(f1.payload.heat, f2.payload.heat)
+    assert f1.step == 60 and f1.family == "gan" and f1.payload.heat.shape == (16, 16)
+    assert f1.payload.arrows.shape == (16, 4) and f1.payload.captured.shape == (8,)
 
 
 @pytest.mark.parametrize("path,events", [
@@ -210,8 +210,8 @@ def test_vae_frame_carries_latents_and_kl_per_dim():
     s = session(VAE)
     s.step(100)
     f = s.frame()
-    assert f.family == "vae" and f.latent.shape == (500, 2) and f.recon.shape == (500, 2)
-    assert f.kl_per_dim.shape == (2,) and set(np.unique(f.real_labels)) <= set(range(8))
+    assert f.family == "vae" and f.payload.latent.shape == (500, 2) and f.payload.recon.shape == (500, 2)
+    assert f.payload.kl_per_dim.shape == (2,) and set(np.unique(f.real_labels)) <= set(range(8))
     assert {"loss", "elbo", "recon", "kl", "beta", "active_units", "mi"} <= set(f.metrics)
 
 

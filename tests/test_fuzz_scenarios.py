@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import ScenarioError, load_scenario
-from engine.config import GanScenario, VaeScenario, coerce_knob, one_line, shorten
+from engine.config import Scenario, coerce_knob, one_line, shorten
 from engine.knobs import parse_at
 
 DATA = Path(__file__).parent / "data"
@@ -206,7 +206,7 @@ def check_file(path: Path, overrides=()):
         assert any(rest.startswith(k) and rest[len(k):len(k) + 1] in (".", ":", "[") for k in names), \
             f"the message does not name a field: {msg}"
         return msg
-    assert isinstance(sc, (GanScenario, VaeScenario))
+    assert isinstance(sc, Scenario)
     for name, spec in sc.knobs.items():
         assert spec.kind in ("choice", "int", "float") and spec.name == name
     return None

@@ -58,8 +58,8 @@ def train_to_horizon(sc, seed: int) -> tuple[Session, dict]:
         n = min(sc.probe.every, sc.lesson.steps - s.steps)
         assert s.step(n) == n, s.message
         f = s.frame()
-        captured.append(frozenset(np.flatnonzero(f.captured).tolist()))
-        counts = metrics.mode_coverage(f.fake, f.mode_centres, sc.data.sd).counts
+        captured.append(frozenset(np.flatnonzero(f.payload.captured).tolist()))
+        counts = metrics.mode_coverage(f.fake, f.payload.mode_centres, sc.data.sd).counts
         dominant.append(int(counts.argmax()) if counts.max() >= DOMINANT * len(f.fake) else -1)
         spread.append(rms_spread(f.fake) / rms_spread(f.real))
     return s, hopping(captured, dominant, spread)

@@ -70,8 +70,8 @@ def state(s):
     m, f = s.latest(), s.frame()
     return {"step": s.steps, "seed": s.seed, "kl": round(m["kl"], 5), "kl_mean100": round(tail(s, "kl"), 5),
             "active_units": m["active_units"], "mi": round(m["mi"], 4), "recon_mean100": round(tail(s, "recon"), 4),
-            "elbo_mean100": round(tail(s, "elbo"), 4), "kl_per_dim": np.round(f.kl_per_dim, 4).tolist(),
-            "latent_var": np.round(f.latent.var(axis=0), 4).tolist(), "beta": m["beta"]}
+            "elbo_mean100": round(tail(s, "elbo"), 4), "kl_per_dim": np.round(f.payload.kl_per_dim, 4).tolist(),
+            "latent_var": np.round(f.payload.latent.var(axis=0), 4).tolist(), "beta": m["beta"]}
 
 
 def collapsed(st, kl=0.05):
@@ -115,8 +115,8 @@ def cluster_separation(f):
     """Spread of the clusters' mean latents over the mean spread inside a cluster."""
     labels = f.real_labels
     ks = np.unique(labels)
-    means = np.array([f.latent[labels == k].mean(axis=0) for k in ks])
-    within = np.mean([f.latent[labels == k].std(axis=0).mean() for k in ks])
+    means = np.array([f.payload.latent[labels == k].mean(axis=0) for k in ks])
+    within = np.mean([f.payload.latent[labels == k].std(axis=0).mean() for k in ks])
     return float(means.std(axis=0).mean() / max(within, 1e-9))
 
 
@@ -158,10 +158,10 @@ def test_the_posterior_collapses_and_the_decoder_fits_the_mean(seed):
     assert abs(st["mi"]) < 0.01, st
 
     f = s.frame()
-    assert f.latent.shape == (sc.probe.samples, 2) and set(np.unique(f.real_labels)) == set(range(9))
-    assert (f.latent.var(axis=0) < 0.01).all() and (f.kl_per_dim < 0.01).all(), st
+    assert f.payload.latent.shape == (sc.probe.samples, 2) and set(np.unique(f.real_labels)) == set(range(9))
+    assert (f.payload.latent.var(axis=0) < 0.01).all() and (f.payload.kl_per_dim < 0.01).all(), st
     mean = f.real.mean(axis=0)
-    for what in (f.fake, f.recon):  # decoded prior samples and reconstructions: all at the data mean
+    for what in (f.fake, f.payload.recon):  # decoded prior samples and reconstructions: all at the data mean
         assert np.abs(what.mean(axis=0) - mean).max() < 0.15 and what.std(axis=0).max() < 0.15, (
             what.mean(axis=0), what.std(axis=0), mean)
     notes = fired(s, "kl", "<")
@@ -193,7 +193,7 @@ def test_the_lesson_cure_brings_the_latent_back_and_the_threshold_is_sharp(seed)
     assert after["recon_mean100"] < collapsed_recon(sc) - 0.3, after
     assert after["elbo_mean100"] < before["elbo_mean100"] - 0.2, (before, after)  # the bound pays for it
     f = s.frame()
-    assert (f.kl_per_dim > 0.25).all(), after
+    assert (f.payload.kl_per_dim > 0.25).all(), after
     assert cluster_separation(f) > 5, cluster_separation(f)  # z knows which blob a point came from
     assert fired(s, "active_units", ">=") and fired(s, "beta", "<")
 

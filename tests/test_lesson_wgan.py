@@ -110,7 +110,7 @@ def test_minimax_gradient_vanishes_and_theta_stays(sc, at_horizon, seed):
     assert np.all(w1_dev <= 0.05), fmt(nums)
     # the closed forms, and the landscape the app draws
     assert m["js_true"] == pytest.approx(LOG2) and m["w1_true"] == pytest.approx(abs(m["theta"]))
-    land = s.frame().theta
+    land = s.frame().payload.theta
     assert land is not None and land.current == pytest.approx(m["theta"], abs=1e-6)
     assert np.allclose(land.w1, np.abs(land.theta)) and np.allclose(land.js[land.theta != 0], LOG2)
     fired = {n.trigger for n in s.frame().notes}

@@ -10,12 +10,9 @@ import argparse
 import os
 import sys
 
+from engine.errors import one_line as _one_line  # escaped: an error is always one line on stderr
+
 EXIT_USAGE = 2
-
-
-def _one_line(text) -> str:
-    """Line breaks and control characters escaped: an error is always one line on stderr."""
-    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(text))
 
 
 class _Parser(argparse.ArgumentParser):

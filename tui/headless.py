@@ -38,13 +38,10 @@ def check(path: str, overrides=()) -> int:
     return EXIT_OK
 
 
-INT_METRICS = ("modes", "modes_total", "modes_seen", "active_units")
-
-
-def _clean(name: str, v):
+def _clean(name: str, v, counts=()):
     if isinstance(v, float) and not math.isfinite(v):
         return None
-    return int(v) if name in INT_METRICS else v
+    return int(v) if name in counts else v
 
 
 class _CtrlC:
@@ -130,11 +127,13 @@ def run(args) -> int:
 
 def _finish(args, sc, session, status, elapsed, writer) -> int:
     """The summary (JSON or a table) and the exit code."""
+    from engine.families import FAMILIES
+
     summary = {
         "scenario": sc.name, "seed": session.seed, "steps": session.steps, "device": session.device,
         "status": status, "elapsed_s": round(elapsed, 3),
         "steps_per_s": round(session.steps / elapsed, 1) if elapsed > 0 else None,
-        "final": {k: _clean(k, v) for k, v in session.latest().items()},
+        "final": {k: _clean(k, v, FAMILIES[sc.family].counts) for k, v in session.latest().items()},
         "events": [e.as_dict() for e in session.events],
     }
     if args.json:
@@ -183,23 +182,19 @@ def _print_summary(summary: dict, sc) -> None:
 
     con = Console()
     t = Table(title=f"{sc.lesson.title} — step {summary['steps']} ({summary['status']})", show_header=True)
+    from engine.families import FAMILIES
+
+    meaning = FAMILIES[sc.family].metrics
     t.add_column("metric")
     t.add_column("value", justify="right")
+    t.add_column("meaning", style="dim")
     for k, v in summary["final"].items():
-        t.add_row(k, "—" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v)))
+        t.add_row(k, "—" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v)), meaning.get(k, ""))
     con.print(t)
     con.print(f"seed {summary['seed']}, {summary['device']}, {summary['elapsed_s']:.1f} s, "
               f"{summary['steps_per_s']} steps/s")
     for e in summary["events"]:
         con.print(f"  step {e['step']}: {e['knob']} {e['old']} -> {e['new']}")
-
-
-GROUPS = {
-    "losses": ("loss_d", "loss_g", "loss", "recon"),
-    "divergences (nats) and W1": ("kl_grid", "js_grid", "w1", "w1_true", "js_true", "kl", "mi"),
-    "mode coverage": ("modes", "hq", "rev_kl_modes"),
-    "parameters": ("theta", "grad_theta", "grad_norm_d", "active_units", "beta", "elbo"),
-}
 
 
 def plot(path: str, metrics: str | None, width: int | None, height: int | None) -> int:
@@ -215,7 +210,11 @@ def plot(path: str, metrics: str | None, width: int | None, height: int | None) 
             raise ScenarioError(f"{path}: no metric {', '.join(missing)} (present: {', '.join(sorted(present))})")
         groups = {", ".join(wanted): tuple(wanted)}
     else:
-        groups = {g: tuple(m for m in ms if m in present) for g, ms in GROUPS.items()}
+        from engine.families import chart_groups
+
+        groups = {g: tuple(m for m in ms if m in present) for g, ms in chart_groups().items()}
+        grouped = {m for ms in groups.values() for m in ms}
+        groups["other metrics"] = tuple(sorted(present - grouped))
     for title, names in groups.items():
         if not names:
             continue

@@ -1,14 +1,19 @@
 """Messages between the app and its training process, over a pipe: plain data, never code.
 
 A message is nested plain values (None, bool, int, float, str, lists, tuples, str-keyed dicts),
-numeric numpy arrays, and the engine's Frame records (Frame, Curve, Event, Note, ThetaLandscape).
+numeric numpy arrays, and the engine's Frame records (Frame, Curve, Event, Note, and the payload
+dataclasses of the registered families: `engine.frame.record_types()`).
 It travels as one JSON header, in which every array is a reference, followed by the arrays' raw
 bytes; the whole is preceded by its length. Nothing received is ever run or imported: a record
 name outside the list, or an array that is not numeric, is refused.
+
+The run's own messages (`tui.run.messages`: requests, answers, states) are records too; they are
+looked up first, and are stdlib dataclasses, so a message without a Frame imports no numpy.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import select
@@ -18,14 +23,22 @@ from dataclasses import fields, is_dataclass
 from typing import Any
 
 _LEN = struct.Struct("!Q")
-_RECORDS = ("Frame", "Curve", "Event", "Note", "ThetaLandscape")  # from engine.frame
 _NUMERIC = "biuf"  # numpy dtype kinds an array may have
 
 
 def _records() -> dict[str, type]:
-    from engine import frame
+    """The engine's Frame records and every registered family's payload classes, by name."""
+    from engine.frame import record_types
 
-    return {name: getattr(frame, name) for name in _RECORDS}
+    return record_types()
+
+
+@functools.cache
+def _messages() -> dict[str, type]:
+    """The run's typed messages, by name (`tui.run.messages.message_types()`)."""
+    from tui.run.messages import message_types
+
+    return message_types()
 
 
 def encode(message: Any) -> bytes:
@@ -35,6 +48,7 @@ def encode(message: Any) -> bytes:
     # of the app's start-up. If numpy is not loaded, nothing in the message is an array.
     np = sys.modules.get("numpy")
     arrays: list[bytes] = []
+    records: dict[str, type] = {}
 
     def enc(o: Any) -> Any:
         if o is None or isinstance(o, (bool, int, float, str)):
@@ -55,7 +69,11 @@ def encode(message: Any) -> bytes:
         if np is not None and isinstance(o, np.generic):
             return enc(o.item())
         name = type(o).__name__
-        if is_dataclass(o) and name in _RECORDS:
+        if type(o) is _messages().get(name):  # the run's own messages: no engine lookup, no numpy
+            return {"r": name, "f": {f.name: enc(getattr(o, f.name)) for f in fields(o)}}
+        if is_dataclass(o) and not isinstance(o, type):
+            records.update(records or _records())
+        if is_dataclass(o) and not isinstance(o, type) and type(o) is records.get(name):
             return {"r": name, "f": {f.name: enc(getattr(o, f.name)) for f in fields(o)}}
         raise TypeError(f"a {name} cannot be sent")
 
@@ -82,6 +100,8 @@ def decode(data: bytes | bytearray) -> Any:
         if not isinstance(o, dict):
             return o
         if set(o) == {"r", "f"}:
+            if o["r"] in _messages():
+                return _messages()[o["r"]](**{k: dec(x) for k, x in o["f"].items()})
             records = records or _records()
             if o["r"] not in records:
                 raise ValueError(f"refused a record named {o['r']!r:.40}")

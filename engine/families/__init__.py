@@ -1,9 +1,7 @@
-"""Method families by name. Adding a family: a new file here and one line in FAMILIES."""
+"""Method families by name (see `spec.py`). The shipped families register themselves when their
+spec modules (torch-free) are imported here; adding one is a new folder and one line below."""
 
-from engine.families.base import Family
-from engine.families.gan import Adversarial
-from engine.families.vae import VAE
+from engine.families.spec import FAMILIES, FamilySpec, chart_groups, glossary, register, unregister
+from engine.families import gan, vae  # noqa: E402,F401 - shipped families register on import
 
-FAMILIES: dict[str, type[Family]] = {"gan": Adversarial, "vae": VAE}
-
-__all__ = ["FAMILIES", "Family"]
+__all__ = ["FAMILIES", "FamilySpec", "chart_groups", "glossary", "register", "unregister"]

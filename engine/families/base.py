@@ -1,9 +1,9 @@
-"""The small interface every method family implements, and the pieces they share.
+"""The torch side of a method family: the small interface it implements, and shared pieces.
 
-A family owns its networks and optimizers and knows how to take one training step, how to probe
-itself for a Frame, and which metrics it reports. The Session owns everything else (the step
-loop, knobs, events, checkpoints, rewind, history), so adding a family is a new file here and a
-line in `families/__init__.py`, never a new branch in the loop.
+A family owns its networks and optimizers and knows how to take one training step and how to
+probe itself for a Frame. The Session owns everything else (the step loop, knobs, events,
+checkpoints, rewind, history). What a family declares without torch (its scenario sections,
+payload, metric glossary) is its `FamilySpec` (`spec.py`), whose `build` makes one of these.
 """
 
 from __future__ import annotations
@@ -16,11 +16,7 @@ from torch import nn
 
 
 class Family:
-    """Base class. Subclasses set `name`, `cheap_metrics`, `sample_metrics` and implement the methods."""
-
-    name = "base"
-    cheap_metrics: tuple[str, ...] = ()  # reported every step
-    sample_metrics: tuple[str, ...] = ()  # reported every `probe.every` steps
+    """Base class: `train_step`, `modules`, `optimizers`, `probe` and `measure` must be implemented."""
 
     def __init__(self, scenario, data, device: torch.device, gen: torch.Generator, probe_gen: torch.Generator):
         self.sc = scenario
@@ -59,8 +55,14 @@ class Family:
 
     # -- probing --------------------------------------------------------------------------------
     def probe(self, knobs: dict, full: bool = True) -> dict:
-        """Arrays for the Frame (numpy), computed without touching training state.
-        With full=False, only what `measure` needs (no heat map, no arrows)."""
+        """What the Frame shows, as numpy, computed without touching training state.
+
+        Always: "real" and "fake" ((N, 2) float32 points: data and what the model makes of it) and
+        "bounds" (xmin, xmax, ymin, ymax). With full=True also "payload" (the spec's payload
+        dataclass), and optionally "real_labels" ((N,) int cluster of each real point) and "view"
+        (which registered view draws it, when not the family's own; e.g. "gan-disjoint").
+        With full=False, only what `measure` needs (no heat map, no arrows). Keys starting with
+        "_" are private to `measure`."""
         raise NotImplementedError
 
     def measure(self, probed: dict, knobs: dict) -> dict[str, float]:

@@ -28,6 +28,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from tui.views import ViewSet
+from tui.widgets.chart import ChartView
 from tui.widgets.curves import CurvesPanel
 from tui.widgets.lesson import LessonPanel
 from tui.widgets.notes import NotesPanel, lesson_text, note_gist
@@ -65,6 +67,9 @@ class DashboardScreen(RunKeys, Screen):
         Binding("R", "reseed", "Reseed", show=False),
         Binding("a", "toggle_arrows", "Arrows", show=False),
         Binding("v", "cycle_curves", "Other curves", show=False),
+        Binding("left_curly_bracket", "move_cursor(-1)", "Move the view's cursor back (a time step, a slice)",
+                show=False),
+        Binding("right_curly_bracket", "move_cursor(1)", "Move the view's cursor on", show=False),
         Binding("l", "low_bandwidth", "Low bandwidth", show=False),
         Binding("s", "screenshot", "Screenshot", show=False),
         Binding("m", "export", "Export metrics", show=False),
@@ -109,6 +114,7 @@ class DashboardScreen(RunKeys, Screen):
         self.knob = ""  # the selected knob
         self.arrows = False
         self.low_bandwidth = False
+        self.views = ViewSet()  # the views drawing this lesson's frames, shared by the panels
         self._seen_version = 0
         self._seen_notes = 0
         self._seen_problem = ""
@@ -123,11 +129,11 @@ class DashboardScreen(RunKeys, Screen):
         yield ProblemBar(id="problem")
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                yield PicturePanel(id="picture")
-                yield LessonPanel(id="lesson")
+                yield PicturePanel(self.views, id="picture")
+                yield LessonPanel(self.views, id="lesson")
             with Vertical(id="right"):
-                yield CurvesPanel("losses", id="curves-a")
-                yield CurvesPanel("divergences", id="curves-b")
+                yield CurvesPanel("losses", self.views, id="curves-a")
+                yield CurvesPanel("divergences", self.views, id="curves-b")
                 yield NotesPanel(id="notes")
         yield Footer(compact=True)
         yield Static("", id="too-small", markup=False)
@@ -280,6 +286,16 @@ class DashboardScreen(RunKeys, Screen):
     def action_toggle_arrows(self) -> None:
         self.arrows = not self.arrows
         self.query_one(PicturePanel).configure(arrows=self.arrows, heat=not self.low_bandwidth, live=self.running)
+
+    def action_move_cursor(self, direction: int) -> None:
+        view = self.views.for_frame(self.frame) if self.frame is not None else None
+        shown = view.move_cursor(self.frame, direction) if view is not None else ""
+        if not shown:
+            self.notify("this lesson's view has nothing to move with { and }", markup=False)
+            return
+        for panel in self.query(ChartView):
+            panel.redraw()
+        self.notify(shown, markup=False)
 
     def action_cycle_curves(self) -> None:
         panel = self.query_one("#curves-a", CurvesPanel)

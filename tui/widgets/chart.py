@@ -67,6 +67,12 @@ class ChartView(Widget):
             self._update_legend()
             self.refresh()
 
+    def redraw(self) -> None:
+        """Draw the same frame again (its view's state changed, e.g. a cursor moved)."""
+        self._key = None
+        self._update_legend()
+        self.refresh()
+
     # -- to implement -----------------------------------------------------------------------
 
     def draw(self, frame: Frame, width: int, height: int) -> Canvas:

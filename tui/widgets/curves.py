@@ -1,4 +1,5 @@
-"""Curves of the run: losses, or divergences (estimates solid, closed forms dashed beside them).
+"""Curves of the run: one group of metrics (losses, or divergences: estimates solid, closed forms
+dashed beside them), as the frame's view (tui/views/) groups and colours them.
 
 Every knob change is a labelled vertical marker at its step; after a rewind, a "now" marker shows
 where the run stands when the history reaches beyond it.
@@ -14,30 +15,9 @@ from tui.render.axes import fmt_value
 from tui.render.canvas import Canvas
 from tui.render.charts import Marker, Series, line_chart
 
+from tui.views import ViewSet
+
 from .chart import ChartView
-
-C = colors.CATEGORICAL
-# metric -> (colour, dashed); a closed form shares its estimate's colour, dashed
-STYLE = {
-    "loss_d": (C[1], False),
-    "loss_g": (C[3], False),
-    "loss": (C[7], False),
-    "recon": (C[0], False),
-    "kl": (C[1], False),
-    "mi": (C[2], False),
-    "js_grid": (C[0], False),
-    "js_true": (C[0], True),
-    "w1": (C[1], False),
-    "w1_true": (C[1], True),
-    "kl_grid": (C[2], False),
-}
-GROUPS = {
-    ("gan", "losses"): ("losses", ["loss_d", "loss_g"]),
-    ("gan", "divergences"): ("divergences (dashed: closed form)", ["js_grid", "js_true", "w1", "w1_true", "kl_grid"]),
-    ("vae", "losses"): ("loss = recon + β·KL", ["loss", "recon", "kl"]),
-    ("vae", "divergences"): ("KL and mutual information (nats)", ["kl", "mi"]),
-}
-
 
 def knob_label(knob: str, value) -> str:
     return f"{knob}={fmt_value(value) if isinstance(value, float) else value}"
@@ -46,19 +26,18 @@ def knob_label(knob: str, value) -> str:
 class CurvesPanel(ChartView):
     """One group of metric histories against steps."""
 
-    def __init__(self, group: str = "losses", *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(self, group: str = "losses", views: ViewSet | None = None, *, id: str | None = None,
+                 classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.group = group
+        self.views = views or ViewSet()
 
     def set_group(self, group: str) -> None:
         self.group = group
         self.set_options(group)
 
     def _names(self, frame: Frame) -> tuple[str, list[str]]:
-        title, names = GROUPS.get((frame.family, self.group), ("", []))
-        if frame.theta is not None:  # disjoint supports: JS and W1 with their closed forms; the grid
-            names = [n for n in names if n != "kl_grid"]  # KL (several nats) would flatten them
-        return title, [n for n in names if n in frame.history]
+        return self.views.for_frame(frame).curves(self.group, frame)
 
     def legend(self, frame: Frame) -> Text:
         """Every series with its latest value; where that does not fit the border, names only
@@ -66,8 +45,9 @@ class CurvesPanel(ChartView):
         room = max(0, self.size.width - 4) if self.size.width else 10_000
         for with_values in (True, False):
             text = Text(no_wrap=True, overflow="ellipsis")
-            for name in self._names(frame)[1]:
-                color, dashed = STYLE.get(name, (C[7], False))
+            view = self.views.for_frame(frame)
+            for i, name in enumerate(self._names(frame)[1]):
+                color, dashed = view.style(name, i)
                 if len(text):
                     text.append(" ")
                 text.append("┅ " if dashed else "━ ", style=colors.style_of(int(color), 0))
@@ -82,9 +62,10 @@ class CurvesPanel(ChartView):
         self.set_title(title)
         series = []
         last = float(frame.step)
-        for name in names:
+        view = self.views.for_frame(frame)
+        for i, name in enumerate(names):
             curve = frame.history[name]
-            color, dashed = STYLE.get(name, (C[7], False))
+            color, dashed = view.style(name, i)
             series.append(Series(name, curve.steps, curve.values, int(color), dashed))
             if len(curve.steps):
                 last = max(last, float(curve.steps[-1]))

@@ -14,8 +14,9 @@ import torch
 from torch import nn
 
 from engine import metrics
-from engine.families import objectives as obj
+from engine.families.gan import objectives as obj
 from engine.families.base import Family, grad_norm, make_optimizer, mlp, set_lr, to_np
+from engine.families.gan import GanPayload, ThetaLandscape
 
 LOG2 = math.log(2.0)
 
@@ -32,8 +33,6 @@ class ShiftGenerator(nn.Module):
 
 
 class Adversarial(Family):
-    name = "gan"
-
     def __init__(self, sc, data, device, gen, probe_gen):
         super().__init__(sc, data, device, gen, probe_gen)
         m, t = sc.model, sc.train
@@ -50,12 +49,7 @@ class Adversarial(Family):
         self.opt_g = make_optimizer(t.opt_g, self.generator.parameters(), t.lr_g, t.betas)
         self.opt_d = make_optimizer(t.opt_d, self.critic.parameters(), t.lr_d, t.betas)
         self.batch = sc.data.batch
-        self.cheap_metrics = ("loss_d", "loss_g", "grad_norm_d")
-        if self.shift:
-            self.cheap_metrics += ("theta", "grad_theta", "w1_true", "js_true")
-        self.sample_metrics = ("kl_grid", "js_grid", "w1")
         if data.centres is not None:
-            self.sample_metrics = ("modes", "modes_total", "modes_seen", "hq", "rev_kl_modes") + self.sample_metrics
             # modes captured at any probe so far: far above `modes` when the generator hops
             self._seen = np.zeros(len(data.centres), dtype=bool)
         # fixed probe inputs, drawn once from the probe generator: points move smoothly between frames
@@ -157,25 +151,29 @@ class Adversarial(Family):
         if not full:  # just what the metrics need
             return out
         with torch.no_grad():
-            heat, out["heat_label"] = obj.heat_view(kind, D(self.heat_grid(bounds)))
+            heat, heat_label = obj.heat_view(kind, D(self.heat_grid(bounds)))
         k = self.sc.probe.heat
-        out["heat"] = to_np(heat).reshape(k, k)
         out["real_labels"] = self.probe_labels.cpu().numpy()
+        arrows = None
         m = self.sc.probe.arrows
         if m:
             # where the generator's loss pushes its samples: -d loss_g / d x, input gradient only
             x = fake[:m].clone().requires_grad_(True)
             with torch.enable_grad():
                 (g,) = torch.autograd.grad(obj.generator_loss_per_point(kind, D(x)).sum(), x)
-            out["arrows"] = np.concatenate([to_np(x), -to_np(g)], axis=1)
+            arrows = np.concatenate([to_np(x), -to_np(g)], axis=1)
+        centres = captured = landscape = None
         if self.data.centres is not None:
-            out["mode_centres"] = self.data.centres
-            out["captured"] = metrics.mode_coverage(out["fake"], self.data.centres, self.data.sd).captured
+            centres = self.data.centres
+            captured = metrics.mode_coverage(out["fake"], centres, self.data.sd).captured
         if self.shift:
+            out["view"] = "gan-disjoint"
             theta = float(G.theta.detach()[0])
             r = (bounds[1] - bounds[0]) / 2 / 1.3 * 1.2
             grid = np.linspace(-r, r, 241)
-            out["theta"] = (grid, np.where(np.abs(grid) < 1e-12, 0.0, LOG2), np.abs(grid), theta)
+            landscape = ThetaLandscape(grid, np.where(np.abs(grid) < 1e-12, 0.0, LOG2), np.abs(grid), theta)
+        out["payload"] = GanPayload(heat=to_np(heat).reshape(k, k), heat_label=heat_label, arrows=arrows,
+                                    mode_centres=centres, captured=captured, theta=landscape)
         return out
 
     def measure(self, probed, knobs):

@@ -26,6 +26,7 @@ from torch import nn
 
 from engine import metrics
 from engine.families.base import Family, make_optimizer, mlp, set_lr, to_np
+from engine.families.vae import VaePayload
 
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -87,10 +88,6 @@ class MixtureARDecoder(nn.Module):
 
 
 class VAE(Family):
-    name = "vae"
-    cheap_metrics = ("loss", "elbo", "recon", "kl", "beta")
-    sample_metrics = ("active_units", "mi")
-
     def __init__(self, sc, data, device, gen, probe_gen):
         super().__init__(sc, data, device, gen, probe_gen)
         m, t = sc.model, sc.train
@@ -158,10 +155,8 @@ class VAE(Family):
             "real": to_np(self.probe_real),
             "real_labels": self.probe_labels.cpu().numpy(),
             "fake": to_np(prior),
-            "recon": to_np(recon),
-            "latent": latent,
-            "kl_per_dim": metrics.kl_per_dim(mu_np, lv_np),
             "bounds": self.bounds,
+            "payload": VaePayload(recon=to_np(recon), latent=latent, kl_per_dim=metrics.kl_per_dim(mu_np, lv_np)),
             "_mu": mu_np,
             "_logvar": lv_np,
         }
