@@ -120,8 +120,10 @@ class GenericView(View):
 
     lesson_title = "latest metrics"
 
+    LOSSY = ("loss", "nll", "elbo", "recon")  # what reads as an objective, by name
+
     def curves(self, group: str, frame: Frame) -> tuple[str, list[str]]:
-        names = [n for n in frame.history if "loss" in n]
+        names = [n for n in frame.history if any(w in n for w in self.LOSSY)] or list(frame.history)[:1]
         if group == "losses":
             return "losses", names
         return "metrics", [n for n in frame.history if n not in names]
