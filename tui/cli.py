@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--samples-out", metavar="FILE.csv", help="write the final probe's generated points (x,y)")
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object, last on stdout")
 
-    sub.add_parser("list", help="the shipped scenarios, one per line")
+    ls = sub.add_parser("list", help="the shipped scenarios, one per line")
+    ls.add_argument("--metrics", action="store_true",
+                    help="instead, every family's metrics with what each measures (a Markdown table)")
     c = sub.add_parser("check", help="validate a scenario file")
     c.add_argument("file")
     c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         if cmd == "list":
             from tui.headless import list_cmd
 
-            return list_cmd()
+            return list_cmd(args.metrics)
         if cmd == "check":
             from tui.headless import check
 
@@ -142,26 +144,28 @@ def _tui(args) -> int:
     # numpy's OpenBLAS starts a spinning thread per core at import (70 ms of CPU on the other
     # core, the one the training process needs); neither process does BLAS work worth a thread
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    driver = None
+    run = None
     if scenario:
-        from tui import trainer
+        from tui.run import wanted
 
-        if trainer.wanted():
-            driver = trainer.RemoteDriver(scenario, seed, device, overrides)
+        if wanted():
+            from tui.run.remote import RemoteRun
+
+            run = RemoteRun(scenario, seed, device, overrides)
         else:
-            from engine.catalog import load_scenario
+            from tui.run.build import validate
 
-            load_scenario(scenario, overrides)
+            validate(scenario, overrides)
     try:
         from tui.app import run_app
 
-        if driver is not None:
-            driver.wait_valid()
+        if run is not None:
+            run.wait_valid()
     except BaseException:
-        if driver is not None:
-            driver.join(5.0)
+        if run is not None:
+            run.join(5.0)
         raise
-    return run_app(scenario, seed=seed, device=device, overrides=overrides, driver=driver)
+    return run_app(scenario, seed=seed, device=device, overrides=overrides, run=run)
 
 
 if __name__ == "__main__":

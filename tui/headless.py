@@ -21,12 +21,25 @@ def _err(msg: str) -> None:
     print(f"genstep: {msg}", file=sys.stderr)
 
 
-def list_cmd() -> int:
+def list_cmd(metrics: bool = False) -> int:
+    if metrics:
+        print(metrics_table())
+        return EXIT_OK
     rows = list_scenarios()
     width = max((len(n) for n, _ in rows), default=0)
     for name, title in rows:
         print(f"{name:<{width}}  {title}")
     return EXIT_OK
+
+
+def metrics_table() -> str:
+    """Every registered family's metrics as a Markdown table: the README's glossary is this output."""
+    from engine.families import FAMILIES
+
+    rows = ["| metric | family | what it measures |", "|---|---|---|"]
+    for spec in FAMILIES.values():
+        rows += [f"| `{name}` | {spec.name} | {line} |" for name, line in spec.metrics.items()]
+    return "\n".join(rows)
 
 
 def check(path: str, overrides=()) -> int:
@@ -90,13 +103,9 @@ def run(args) -> int:
     steps = sc.lesson.steps if args.steps is None else args.steps
 
     with _CtrlC() as ctrl_c:
-        from engine.session import Session  # torch loads here, after the arguments are known good
+        from tui.run.build import open_session
 
-        session = Session(sc, seed=args.seed, device=args.device)
-        if session.device == "cpu":
-            from engine.session import use_one_cpu_thread
-
-            use_one_cpu_thread()
+        _, session = open_session(sc.name, args.seed, args.device, scenario=sc)  # torch loads here
         for step, knob, value in schedule:
             session.schedule(step, knob, value)
         if writer:

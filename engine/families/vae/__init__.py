@@ -45,13 +45,16 @@ class VaePayload:
 
 
 METRICS = {
-    "loss": "the training objective, recon + beta * KL (with free bits and warm-up as set)",
-    "elbo": "the evidence lower bound -(recon + KL) with beta = 1, nats per point",
-    "recon": "reconstruction term -log p(x | z), nats per point",
-    "kl": "KL(q(z | x) || N(0, I)) summed over latent dimensions, nats per point",
-    "beta": "the KL weight in force at this step (after warm-up)",
-    "active_units": "latent dimensions whose posterior mean varies over the data (variance >= 0.01; Burda et al.)",
-    "mi": "mutual information between x and z under q, nats (minibatch estimate, He et al. 2019)",
+    "loss": "the training objective: recon + beta × KL (with free bits and warm-up applied); nats/point",
+    "elbo": "the true evidence lower bound -(recon + KL), beta = 1, no free bits: comparable across "
+            "knobs; nats/point",
+    "recon": "-log p(x given z), one z per point; nats/point",
+    "kl": "KL(q(z given x) ‖ N(0, I)), summed over latent dimensions (per dimension in the app); nats",
+    "beta": "the effective beta after warm-up",
+    "active_units": "latent dimensions whose posterior mean varies over the data with variance ≥ 0.01 "
+                    "(Burda et al. 2016); count",
+    "mi": "mutual information between x and z under the encoder, minibatch estimate (He et al. 2019), "
+          "at most log 1000; nats",
 }
 
 
