@@ -331,7 +331,7 @@ def tui_vs_headless(quick: bool = False, thread_design: bool = False) -> dict:
 
 def default_speed_rate(quick: bool = False) -> dict:
     """What a user sees by default: the lesson's own speed per tick (not part of the JSON)."""
-    from tui.screens.driver import TICK_S, default_speed
+    from tui.run.local import TICK_S, default_speed
 
     sc = load_scenario()
     speed = default_speed(int(sc.lesson.steps))

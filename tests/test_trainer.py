@@ -1,5 +1,6 @@
-"""The app's training process (`tui.trainer`): the app side drives a real Session across the pipe,
-gets the same results as in-process, hears refusals, and is never left with a stray process."""
+"""The app's training process (`tui.run.remote` and `tui.run.child`): the app side drives a real
+Session across the pipe in typed messages, gets the same results as in-process, hears refusals, and
+is never left with a stray process."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ import pytest
 pytest.importorskip("torch")
 
 from engine import Session, load_scenario  # noqa: E402
-from tui import trainer  # noqa: E402
+from tui.run import RunHandle, RunRefused, available  # noqa: E402
+from tui.run.remote import RemoteRun  # noqa: E402
 
-pytestmark = pytest.mark.skipif(not trainer.available(), reason="needs POSIX fd passing")
+pytestmark = pytest.mark.skipif(not available(), reason="needs POSIX fd passing")
 
 TINY = "tests/data/tiny-gan.toml"
 
@@ -35,7 +37,7 @@ def remote():
     drivers = []
 
     def open_(name=TINY, **kw):
-        d = trainer.RemoteDriver(name, kw.pop("seed", 3), "cpu", kw.pop("overrides", []))
+        d = RemoteRun(name, kw.pop("seed", 3), "cpu", kw.pop("overrides", []))
         drivers.append(d)
         return d
 
@@ -51,11 +53,12 @@ def remote():
     for d in drivers:
         d.stop()
         d.join(10)
-        assert d.process.poll() is not None, "the training process outlived its driver"
+        assert d.process.poll() is not None, "the training process outlived its handle"
 
 
 def test_steps_knobs_and_frames_cross_the_pipe_and_match_an_in_process_session(remote):
     d = remote.start(remote())
+    assert isinstance(d, RunHandle)
     assert d.device == "cpu" and d.threads == 1  # the child trains on one torch thread
     assert d.request_steps(4).result(30) == 4
     wait(lambda: d.latest.step == 4 and d.pending == 0)
@@ -73,9 +76,9 @@ def test_steps_knobs_and_frames_cross_the_pipe_and_match_an_in_process_session(r
 
 def test_a_refused_request_carries_the_engines_message(remote):
     d = remote.start(remote())
-    with pytest.raises(trainer.TrainerError, match=r"n_critic: 99 is out of range \[1, 10\]"):
+    with pytest.raises(RunRefused, match=r"n_critic: 99 is out of range \[1, 10\]"):
         d.call("set", "n_critic", "99").result(30)
-    with pytest.raises(trainer.TrainerError, match="unknown request 'frobnicate'"):
+    with pytest.raises(RunRefused, match="unknown request 'frobnicate'"):
         d.call("frobnicate").result(30)
     assert d.call("play", True).result(30) is True
     wait(lambda: d.running and d.latest.step > 0)
@@ -84,7 +87,7 @@ def test_a_refused_request_carries_the_engines_message(remote):
 
 def test_an_invalid_scenario_is_refused_before_torch_and_the_process_leaves(remote):
     d = remote("nope")
-    with pytest.raises(trainer.TrainerError, match="unknown scenario 'nope'"):
+    with pytest.raises(RunRefused, match="unknown scenario 'nope'"):
         d.wait_valid()
     d.join(10)
     assert d.process.returncode == 0
@@ -94,7 +97,8 @@ def test_a_training_process_that_dies_is_reported_not_waited_for(remote):
     d = remote.start(remote())
     os.kill(d.process.pid, signal.SIGKILL)
     wait(lambda: d.finished.is_set(), timeout=30)
-    assert d.diverged.startswith("the training process ended (exit code -9)")
+    assert d.state.ended and not d.state.running
+    assert d.state.diverged.startswith("the training process ended (exit code -9)")
     with pytest.raises(RuntimeError, match="the run was stopped"):
         d.call("steps", 1).result(5)
 
@@ -106,6 +110,8 @@ def test_frames_of_every_family_cross_the_pipe_unchanged():
     import numpy as np
 
     from tui.pipe import decode, encode
+    from tui.run import RunState
+    from tui.run.messages import State
 
     def same(a, b):
         if isinstance(a, np.ndarray):
@@ -125,7 +131,9 @@ def test_frames_of_every_family_cross_the_pipe_unchanged():
         session.step(3)
         session.set(next(iter(session.scenario.knobs)), session.knob_values[next(iter(session.scenario.knobs))])
         frame = dataclasses.replace(session.frame(), metrics={**session.frame().metrics, "odd": math.nan})
-        assert same(frame, decode(encode(("state", {"v": 1}, frame)))[2]), name
+        back = decode(encode(State(RunState(version=1, checkpoints=(0, 3)), frame)))
+        assert type(back) is State and back.state == RunState(version=1, checkpoints=(0, 3)), name
+        assert same(frame, back.frame), name
 
 
 @pytest.mark.parametrize("part", [object(), {1: "int key"}, None])
@@ -147,17 +155,19 @@ def test_the_pipe_carries_data_only(part):
 
 
 def test_validating_a_lesson_in_the_training_process_imports_neither_numpy_nor_torch():
-    """The app's first paint waits for the child's "valid" answer; numpy (40 ms) and torch (1 s)
+    """The app's first paint waits for the child's Valid answer; numpy (40 ms) and torch (1 s)
     must stay out of that path. Checked in a fresh interpreter doing what the child does."""
     import subprocess
     import sys
 
     code = ("import sys\n"
-            "from engine.catalog import load_scenario\n"
             "from tui.pipe import decode, encode\n"
-            "s = load_scenario('gan-8gaussians')\n"
-            "back = decode(encode(('valid', s.model_dump(mode='json'))))\n"
-            "assert back[1] == s.model_dump(mode='json')\n"
+            "from tui.run.build import validate\n"
+            "from tui.run.messages import Open, Valid\n"
+            "opened = decode(encode(Open('gan-8gaussians', 0, 'cpu', ('train.lr_g=0.001',))))\n"
+            "s = validate(opened.name, opened.overrides)\n"
+            "back = decode(encode(Valid(s.model_dump(mode='json'))))\n"
+            "assert type(back) is Valid and back.scenario == s.model_dump(mode='json')\n"
             "print(sorted(m for m in ('numpy', 'torch') if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

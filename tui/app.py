@@ -1,8 +1,10 @@
 """genstep's Textual app: pick a lesson, then watch it train, step it, turn its knobs.
 
 `run_app()` is what `genstep` / `genstep tui` call. `GenstepApp` takes a session factory so
-tests can hand it a fake (tests/fakes.py) or a tiny real session; the default one opens the
-engine, imported lazily (torch costs a second) from the dashboard's worker thread.
+tests can hand it a fake (tests/fakes.py) or a tiny real session; the default one, `EngineFactory`,
+trains each lesson in a child process of its own (`tui.run.remote`), or, with GENSTEP_WORKER=thread,
+opens the engine in this process, imported lazily (torch costs a second) from the dashboard's
+worker thread after the first paint.
 """
 
 from __future__ import annotations
@@ -35,42 +37,38 @@ class SessionFactory(Protocol):
 
 
 class EngineFactory:
-    """The real engine, in a training process of its own (`tui.trainer`), or, with
-    `worker="thread"` (or GENSTEP_WORKER=thread, or where no process can be started), imported in
-    this process on first use, from the dashboard's worker thread after the first paint.
+    """The real engine, in a training process of its own (`open_run`: a `tui.run.RemoteRun`), or,
+    with `worker="thread"` (or GENSTEP_WORKER=thread, or where no process can be started), in this
+    process (`open_run` says None and the dashboard calls the factory itself, from its worker).
 
-    `prestarted` is a RemoteDriver the command line started before importing the app (it validated
+    `prestarted` is a RemoteRun the command line started before importing the app (it validated
     the scenario while Textual was imported); the first lesson opened with the same request uses it."""
 
     def __init__(self, worker: str | None = None, prestarted: Any = None) -> None:
-        from tui import trainer
+        from tui.run import wanted
 
-        self.worker = "process" if trainer.wanted(worker) else "thread"
+        self.worker = "process" if wanted(worker) else "thread"
         self.prestarted = prestarted
 
-    def open_driver(self, name: str, seed: int = 0, device: str = "auto", overrides: Sequence[str] = (),
-                    autoplay: bool = False):
-        """A RemoteDriver for the lesson (validating it already), or None to train in a thread."""
-        from tui.trainer import RemoteDriver
+    def open_run(self, name: str, seed: int = 0, device: str = "auto", overrides: Sequence[str] = (),
+                 autoplay: bool = False):
+        """A RemoteRun for the lesson (validating it already), or None to train in this process."""
+        from tui.run.messages import Open
+        from tui.run.remote import RemoteRun
 
-        request = (name, int(seed), str(device), list(overrides), bool(autoplay))
+        request = Open(name, int(seed), str(device), tuple(str(o) for o in overrides), bool(autoplay))
         if self.prestarted is not None and self.prestarted.request == request:
-            driver, self.prestarted = self.prestarted, None
-            return driver
+            run, self.prestarted = self.prestarted, None
+            return run
         if self.worker != "process":
             return None
-        return RemoteDriver(name, seed, device, list(overrides), autoplay)
+        return RemoteRun(name, seed, device, list(overrides), autoplay)
 
     def __call__(self, name: str, seed: int = 0, device: str = "auto", overrides: Sequence[str] = ()):
-        from engine import Session, load_scenario
+        """(scenario, Session), built in the calling thread (`tui.run.build.open_session`)."""
+        from tui.run.build import open_session
 
-        scenario = load_scenario(name, overrides=list(overrides))
-        session = Session(scenario, seed=seed, device=device)
-        if session.device == "cpu":  # tiny models: one thread is faster, far faster on shared cores
-            from engine.session import use_one_cpu_thread
-
-            use_one_cpu_thread()
-        return scenario, session
+        return open_session(name, seed, device, overrides)
 
     def scenarios(self) -> list[tuple[str, str]]:
         from engine import list_scenarios
@@ -206,11 +204,11 @@ class GenstepApp(App[int]):
 
 
 def run_app(scenario: str | None, seed: int = 0, device: str = "auto", overrides: Sequence[str] = (),
-            driver: Any = None) -> int:
-    """Run the app in this terminal; returns the exit code. `driver`: a RemoteDriver already
-    started for this very lesson (see EngineFactory)."""
+            run: Any = None) -> int:
+    """Run the app in this terminal; returns the exit code. `run`: a RemoteRun already started for
+    this very lesson (see EngineFactory)."""
     app = GenstepApp(scenario, seed=seed, device=device, overrides=overrides,
-                     session_factory=EngineFactory(prestarted=driver))
+                     session_factory=EngineFactory(prestarted=run))
     result = app.run()
     return int(result or app.return_code or 0)
 

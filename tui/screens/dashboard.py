@@ -1,10 +1,12 @@
 """The dashboard: one lesson's run, its panels, and every key that drives it.
 
-The Session is driven by a `Driver`: in a training process of its own (`tui.trainer`, mirrored here
-by a `RemoteDriver` whose pipe a thread worker reads) when the factory offers one, else in a thread
-worker. Either way it is opened after the first paint, so torch never delays it; this screen only
-sends named requests (`driver.call(op, ...)`) and draws the Frames the driver publishes, polling
-on a timer (10 Hz, 3 Hz in low-bandwidth mode).
+The lesson trains behind one `RunHandle` (`tui.run`): in a training process of its own (a
+`RemoteRun`, whose pipe this screen's thread worker reads) when the factory offers one, else in
+this screen's thread worker (a `LocalRun`). Either way it is opened after the first paint, so torch
+never delays it. This screen only sends named requests (`driver.call(op, ...)`) and draws what the
+run reports: each new state reaches it as a `RunUpdated` message (coalesced: only the newest one
+waiting is handled), and the panels are redrawn on a timer only when something changed, at most
+10 times a second (3 in low-bandwidth mode).
 
 Text that reaches the screen from outside (engine messages quoting what the user typed, knob values,
 scenario titles and notes, file names) is never parsed as markup: every `notify` here passes
@@ -28,6 +30,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from tui.run import RunState
 from tui.views import ViewSet
 from tui.widgets.chart import ChartView
 from tui.widgets.curves import CurvesPanel
@@ -37,10 +40,9 @@ from tui.widgets.picture import PicturePanel
 from tui.widgets.status import KnobBar, ProblemBar, StatusBar
 
 from .dialogs import TextDialog, keys_text
-from .driver import Driver, default_speed
 from .run_keys import RunKeys, knob_info
 
-POLL_S = 0.1
+POLL_S = 0.1  # the panels are redrawn at most this often, and only after a new state
 LOW_BANDWIDTH_POLL_S = 0.33
 MIN_SIZE = (60, 20)  # below this the panels cannot be read: the screen says so instead
 
@@ -83,12 +85,24 @@ class DashboardScreen(RunKeys, Screen):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
     running: reactive[bool] = reactive(False, bindings=True)
-    """Mirrors the driver; "Step" is greyed out while the run plays."""
+    """As the run last reported (or as a key just asked); "Step" is greyed out while the run plays."""
 
     class SessionLoaded(Message):
+        """The lesson's run is open; `driver` is its RunHandle."""
+
         def __init__(self, scenario: Any, driver: Any, device_reason: str = "") -> None:
             super().__init__()
             self.scenario, self.driver, self.device_reason = scenario, driver, device_reason
+
+    class RunUpdated(Message):
+        """The run reported a new state (with its newest Frame); a newer one replaces it unhandled."""
+
+        def __init__(self, state: RunState, frame: Any) -> None:
+            super().__init__()
+            self.state, self.frame = state, frame
+
+        def can_replace(self, message: Message) -> bool:
+            return type(message) is type(self)
 
     class LoadFailed(Message):
         def __init__(self, reason: str) -> None:
@@ -108,7 +122,8 @@ class DashboardScreen(RunKeys, Screen):
         self.factory, self.scenario_name = factory, scenario
         self.seed, self.device, self.overrides, self.autoplay = seed, device, list(overrides), autoplay
         self.scenario: Any = None
-        self.driver: Any = None  # a Driver or RemoteDriver, set when the lesson has loaded
+        self.driver: Any = None  # the run's RunHandle (tui.run), set when the lesson has loaded
+        self.state = RunState()  # the run's newest state, from RunUpdated
         self._driver: Any = None  # set by the worker as soon as it exists
         self.frame: Any = None  # the engine's Frame on screen
         self.knob = ""  # the selected knob
@@ -119,7 +134,9 @@ class DashboardScreen(RunKeys, Screen):
         self._seen_notes = 0
         self._seen_problem = ""
         self.device_reason = ""  # why the engine picked its device (shown by `?`)
-        self._last_poll = 0.0
+        self._waiting: Any = None  # the newest Frame come with a RunUpdated, not drawn yet
+        self._redraw_due = False  # a redraw is scheduled
+        self._last_redraw = 0.0
         self._stopping = threading.Event()
         self._train_done = threading.Event()
 
@@ -141,7 +158,6 @@ class DashboardScreen(RunKeys, Screen):
     def on_mount(self) -> None:
         self.query_one(StatusBar).title = f"loading {self.scenario_name}…"
         self._fit(self.app.size.width, self.app.size.height)
-        self.set_interval(POLL_S, self._poll)
         # start training (and with it the ~1 s torch import) only once the first frame is
         # painted, so it does not compete with the first paint for the CPU
         self.call_after_refresh(self.train)
@@ -170,38 +186,44 @@ class DashboardScreen(RunKeys, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="training", description="training loop")
     def train(self) -> None:
+        """Open the run (a training process, or the loop in this thread) and stay in `run()`."""
+        handle = None
         try:
-            opener = getattr(self.factory, "open_driver", None)
-            if opener is not None and (driver := opener(self.scenario_name, self.seed, self.device,
-                                                        self.overrides, self.autoplay)) is not None:
-                self._driver = driver  # for shutdown(); the UI uses self.driver, set once loaded
-                try:
-                    driver.wait_valid()
-                    scenario = driver.scenario
-                    if self._stopping.is_set():
-                        return
-                    driver.go()
-                except Exception as exc:  # the training process said why it could not open it
-                    driver.join(5.0)
-                    self.post_message(self.LoadFailed(str(exc) or type(exc).__name__))
-                    return
-                reason = driver.device_reason
-            else:
-                try:
-                    scenario, session = self.factory(self.scenario_name, self.seed, self.device, self.overrides)
-                except Exception as exc:  # ScenarioError and friends: shown, never a traceback
-                    self.post_message(self.LoadFailed(str(exc) or type(exc).__name__))
-                    return
-                driver = Driver(session, default_speed(int(scenario.lesson.steps)))
-                driver.running = self.autoplay
-                self._driver = driver
-                reason = str(getattr(session, "device_reason", "") or "")
-            if self._stopping.is_set():
+            handle = self._open()
+            if handle is None or self._stopping.is_set():
                 return
-            self.post_message(self.SessionLoaded(scenario, driver, reason))
-            driver.run()
+            handle.watch(lambda state, frame: self.post_message(self.RunUpdated(state, frame)))
+            self.post_message(self.SessionLoaded(handle.scenario, handle, handle.device_reason))
+            handle.run()
         finally:
+            if handle is not None and handle.thread is None:  # opened, never run: stop its process
+                handle.join(5.0)
             self._train_done.set()
+
+    def _open(self) -> Any:
+        """The lesson's RunHandle, loaded; None (LoadFailed posted) when it cannot be opened."""
+        opener = getattr(self.factory, "open_run", None)
+        args = (self.scenario_name, self.seed, self.device, self.overrides)
+        handle = opener(*args, self.autoplay) if opener is not None else None
+        try:
+            if handle is not None:  # a training process: it validates first, then builds on go()
+                self._driver = handle  # for shutdown(); the UI uses self.driver, set once loaded
+                handle.wait_valid()
+                handle.scenario  # noqa: B018 - rebuilt from plain data here, not on the UI thread
+                if self._stopping.is_set():
+                    return handle
+                handle.go()
+            else:
+                from tui.run.build import build
+
+                _, handle = build(*args, autoplay=self.autoplay, opener=self.factory)
+                self._driver = handle
+        except Exception as exc:  # ScenarioError, RunRefused and friends: shown, never a traceback
+            if handle is not None:
+                handle.join(5.0)
+            self.post_message(self.LoadFailed(str(exc) or type(exc).__name__))
+            return None
+        return handle
 
     async def shutdown(self) -> None:
         """Stop the training loop and wait for its thread (called on quit and when replaced)."""
@@ -234,26 +256,31 @@ class DashboardScreen(RunKeys, Screen):
         elif message.done:
             self.notify(message.done, markup=False)
 
-    def _poll(self) -> None:
-        """Timer: pull the driver's state; redraw the panels only when a new frame arrived."""
-        driver = self.driver
-        if driver is None:
+    def on_dashboard_screen_run_updated(self, message: RunUpdated) -> None:
+        """Keep the newest state (keys decide by it at once); redraw once the rate cap allows."""
+        self.state, self._waiting = message.state, message.frame
+        if not self._redraw_due:
+            self._redraw_due = True
+            period = LOW_BANDWIDTH_POLL_S if self.low_bandwidth else POLL_S
+            self.set_timer(max(0.001, self._last_redraw + period - time.monotonic()), self._redraw)
+
+    def _redraw(self) -> None:
+        """Draw the newest state; the panels only when its Frame is new."""
+        self._redraw_due, self._last_redraw = False, time.monotonic()
+        if self.driver is None:
             return
-        now = time.monotonic()
-        if self.low_bandwidth and now - self._last_poll < LOW_BANDWIDTH_POLL_S:
-            return
-        self._last_poll = now
+        state = self.state
         status = self.query_one(StatusBar)
-        self.running = status.running = driver.running
-        status.rate, status.problem = driver.rate, driver.diverged
-        self.query_one(ProblemBar).show(driver.diverged, driver.last_good, self._ended())
-        if driver.diverged and driver.diverged != self._seen_problem:
-            back = f"; b rewinds to step {driver.last_good}" if driver.last_good is not None else ""
-            self.notify(driver.diverged + back, title="the run stopped", severity="error", timeout=10, markup=False)
-        self._seen_problem = driver.diverged
-        if driver.version != self._seen_version and driver.latest is not None:
-            self._seen_version = driver.version
-            self.show_frame(driver.latest)
+        self.running = status.running = state.running
+        status.rate, status.problem = state.rate, state.diverged  # the speed is the keys' to show
+        self.query_one(ProblemBar).show(state.diverged, state.last_good, self._ended())
+        if state.diverged and state.diverged != self._seen_problem:
+            back = f"; b rewinds to step {state.last_good}" if state.last_good is not None else ""
+            self.notify(state.diverged + back, title="the run stopped", severity="error", timeout=10, markup=False)
+        self._seen_problem = state.diverged
+        if state.version != self._seen_version and self._waiting is not None:
+            self._seen_version = state.version
+            self.show_frame(self._waiting)
 
     def show_frame(self, frame: Any) -> None:
         """Hand a Frame to every panel (also used by tests with fixed frames)."""

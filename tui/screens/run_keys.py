@@ -1,5 +1,6 @@
-"""The dashboard's keys that steer the run: each becomes a named request to the driver
-(`driver.call(op, ...)`), answered later as a CommandFinished message or awaited by a dialog."""
+"""The dashboard's keys that steer the run: each becomes a named request to the run's handle
+(`driver.call(op, ...)`, see `tui.run`), answered later as a CommandFinished message or awaited by
+a dialog. What a key may do is decided by the run's newest state (`self.state`, a RunState)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ from typing import Any
 from tui.widgets.curves import knob_label
 from tui.widgets.status import KnobBar, StatusBar
 
+from tui.run.local import SPEEDS
+
 from .dialogs import ValueDialog
-from .driver import SPEEDS
 
 
 class RunKeys:
-    """Mixed into DashboardScreen, whose `driver`, `frame`, `scenario`, `knob` and widgets it uses."""
+    """Mixed into DashboardScreen, whose `driver` (the RunHandle), `state`, `frame`, `scenario`, `knob`
+    and widgets it uses."""
 
     def _send(self, op: str, *args: Any, done: str = "") -> bool:
-        """Queue a request for the driver; its outcome comes back as CommandFinished."""
+        """Queue a request for the run; its outcome comes back as CommandFinished."""
         if self.driver is None:
             self.notify("still loading the lesson…", markup=False)
             return False
@@ -32,27 +35,27 @@ class RunKeys:
     def action_toggle_run(self) -> None:
         if self.driver is None:
             self.notify("still loading the lesson…", markup=False)
-        elif self.driver.diverged and not self.driver.running:
+        elif self.state.diverged and not self.state.running:
             self.notify(self._way_back(), title="the run stopped", severity="warning", markup=False)
         else:
-            self.driver.play(not self.driver.running)
-            self.running = not self.running
+            self.running = not self.running  # at once; the run's next state confirms it
+            self.driver.play(self.running)
 
     def _ended(self) -> bool:
-        """The training process died (a thread driver only finishes when the screen goes away)."""
-        return self.driver is not None and self.driver.finished.is_set() and not self._stopping.is_set()
+        """The run is over for good: its training process died (or its loop failed)."""
+        return self.driver is not None and self.state.ended and not self._stopping.is_set()
 
     def _way_back(self) -> str:
         if self._ended():
             return "the training has ended: o opens a lesson again, q quits"
-        driver = self.driver
-        back = f"b rewinds to step {driver.last_good}, the last good state; " if driver and driver.last_good is not None else ""
+        good = self.state.last_good
+        back = f"b rewinds to step {good}, the last good state; " if good is not None else ""
         return f"{back}e changes a knob (a smaller learning rate), g rewinds further back"
 
     def action_step(self, n: int) -> None:
         if self.driver is None:
             self.notify("still loading the lesson…", markup=False)
-        elif self.driver.diverged:
+        elif self.state.diverged:
             self.notify(self._way_back(), title="the run stopped", severity="warning", markup=False)
         else:
             self.driver.request_steps(n)
@@ -110,9 +113,9 @@ class RunKeys:
 
     def action_back(self) -> None:
         """Back to the previous checkpoint, or, after a divergence, to the last good step."""
-        driver = self.driver
-        if driver is not None and driver.diverged and driver.last_good is not None:
-            self._send("back", done=f"rewound to step {driver.last_good}, the last good state: change a "
+        state = self.state
+        if self.driver is not None and state.diverged and state.last_good is not None:
+            self._send("back", done=f"rewound to step {state.last_good}, the last good state: change a "
                        "knob before playing, or it will diverge again")
         else:
             self._send("back", done="rewound to the previous checkpoint")
@@ -120,17 +123,17 @@ class RunKeys:
     def action_goto(self) -> None:
         if self.driver is None:
             return
-        driver = self.driver
+        driver, state = self.driver, self.state
         now = self.frame.step if self.frame else 0
-        marks = driver.checkpoints
+        marks = list(state.checkpoints)
         shown = ", ".join(str(c) for c in marks[-8:]) or "none yet"
         info = (f"Now at step {now}. Checkpoints: {shown}.\nThe engine restores the nearest earlier "
                 "checkpoint and replays your knob changes up to the step you type.")
         initial = str(marks[-2] if len(marks) > 1 else 0)
-        if driver.diverged and driver.last_good is not None:
-            now = driver.last_good
-            initial = str(driver.last_good)
-            info = f"The run stopped; step {driver.last_good} is the last good state.\n" + info
+        if state.diverged and state.last_good is not None:
+            now = state.last_good
+            initial = str(state.last_good)
+            info = f"The run stopped; step {state.last_good} is the last good state.\n" + info
 
         async def submit(value: str) -> str | None:
             try:

@@ -1,17 +1,16 @@
-"""The training loop behind the dashboard: owns the Session, runs in one thread worker.
+"""The training loop around a Session (`LocalRun`): the in-process runner, and the loop in the child.
 
-Nothing here imports textual. The UI thread never calls the Session; it sends commands
-(callables taking the session) through a queue, and the driver applies them between steps, so a
-knob change lands exactly between two steps and is recorded by the engine as an event. Each
-command answers through a `Future` (its result, or the engine's refusal).
+The loop owns the Session and runs in one thread: a thread worker of the app's process when the app
+trains in-process (GENSTEP_WORKER=thread, the tests' fakes), the main thread of the training
+process otherwise (`tui.run.child`). Nobody else calls the Session: requests are queued by name
+(`call("set", "beta", "0.2")`, the `OPS` below, so the same requests can cross a pipe) and applied
+between two steps, so a knob change lands exactly between two steps and is recorded by the engine
+as an event. Each request answers through a `Future` (its result, or the engine's refusal).
 
-The driver publishes the latest Frame (with a version number) at most ~12 times a second while
-running (less when a probe is expensive, so probing never takes more than about a quarter of the
-training time) and at once after a command; the UI polls `version` on its own timer.
-
-The dashboard asks for things by name (`call("set", "beta", "0.2")`, the `OPS` below), not with
-callables, so the same requests can cross a pipe: in the app the driver runs in a training process
-of its own (`tui.trainer`), out of reach of the UI thread's hold on the GIL.
+The loop probes a new Frame at most ~12 times a second while running (less when a probe is
+expensive, so probing never takes more than about a quarter of the training time) and at once
+after a request, and tells its watchers (`watch()`) of every new `RunState`. Nothing here imports
+textual.
 """
 
 from __future__ import annotations
@@ -23,12 +22,12 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
+from tui.run.handle import RunState, Watcher
+
 TICK_S = 0.1  # one "tick": the driver does `speed` steps per tick while running
 PUBLISH_S = 1 / 12  # at most this often a new frame is probed while running
 CHUNK_S = 0.03  # steps run in chunks of about this long; commands wait at most one chunk
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
-# the Driver's state a copy in another process mirrors (tui.trainer), besides `version` and `latest`
-MIRRORED = ("running", "rate", "diverged", "last_good", "pending", "speed", "checkpoints")
 
 Command = Callable[[Any], Any]
 
@@ -49,7 +48,7 @@ def rewind_to(session: Any, step: int) -> int:
     return session.steps
 
 
-def _back(driver: "Driver", session: Any) -> int:
+def _back(driver: "LocalRun", session: Any) -> int:
     """Back to the checkpoint before the current step, or, after a divergence, to the last good step."""
     driver.cancel_steps()
     if driver.diverged and driver.last_good is not None:
@@ -58,29 +57,29 @@ def _back(driver: "Driver", session: Any) -> int:
     return session.rewind(max(earlier, default=0))
 
 
-def _cure(driver: "Driver", session: Any, items: list[str]) -> None:
+def _cure(driver: "LocalRun", session: Any, items: list[str]) -> None:
     for item in items:
         knob, _, value = str(item).partition("=")
         session.set(knob.strip(), value.strip())
 
 
-def _set_running(driver: "Driver", session: Any, on: bool) -> bool:
+def _set_running(driver: "LocalRun", session: Any, on: bool) -> bool:
     driver.running = bool(on) and session.status == "ok"
     return driver.running
 
 
-def _add_steps(driver: "Driver", session: Any, n: int) -> int:
+def _add_steps(driver: "LocalRun", session: Any, n: int) -> int:
     driver.pending += max(0, int(n))
     return driver.pending
 
 
-def _set_speed(driver: "Driver", session: Any, speed: int) -> int:
+def _set_speed(driver: "LocalRun", session: Any, speed: int) -> int:
     driver.speed = max(1, int(speed))
     return driver.speed
 
 
 def _restart(method: str) -> Callable[..., Any]:
-    def op(driver: "Driver", session: Any, *args: Any) -> Any:
+    def op(driver: "LocalRun", session: Any, *args: Any) -> Any:
         driver.cancel_steps()
         return getattr(session, method)(*args)
 
@@ -103,13 +102,16 @@ OPS: dict[str, Callable[..., Any]] = {
 }
 
 
-class Driver:
-    """Runs steps and commands for one session; `run()` is the body of the thread worker."""
+class LocalRun:
+    """Runs steps and requests for one session; `run()` is the body of the thread it trains in.
+    A `RunHandle` (`tui.run.handle`); `tui.run.build.build()` makes one."""
 
-    def __init__(self, session: Any, speed: int = 10) -> None:
+    def __init__(self, session: Any, speed: int = 10, scenario: Any = None, autoplay: bool = False) -> None:
         self.session = session
+        self.scenario = scenario if scenario is not None else getattr(session, "scenario", None)
+        self.device_reason = str(getattr(session, "device_reason", "") or "")
         self.speed = speed
-        self.running = False
+        self.running = bool(autoplay)
         self.version = 0  # bumped at every publish
         self.latest = None  # the last Frame
         self.checkpoints: list[int] = []
@@ -117,6 +119,7 @@ class Driver:
         self.diverged: str = ""  # the engine's message when a run stops on a non-finite value
         self.last_good: int | None = None  # the step the engine kept when the run diverged
         self.thread: threading.Thread | None = None  # the thread running `run()`, once started
+        self.state = RunState(speed=speed, running=self.running)  # what the watchers were last told
         self._commands: queue.SimpleQueue[tuple[Command, Future]] = queue.SimpleQueue()
         self._stop = threading.Event()
         self.finished = threading.Event()
@@ -126,12 +129,13 @@ class Driver:
         self._last_publish = 0.0
         self._probe_s = 0.0  # measured seconds per frame() probe
         self._window = (0.0, 0)  # (start, steps) of the current steps/s window
-        # called (in the loop's thread) as `listener(driver, published)` after every publish
-        # (published=True) and after every turn of the loop (False): how a training process
-        # forwards the driver's state to the app
-        self.listener: Callable[[Driver, bool], None] | None = None
+        self._watchers: list[Watcher] = []  # told of every new state, from the loop's thread
 
-    # -- called from the UI thread -----------------------------------------------------------
+    # -- called from the UI thread (watch: before `run()` starts) -----------------------------
+
+    def watch(self, callback: Watcher) -> None:
+        """Call `callback(state, frame)` from the loop's thread at every new state."""
+        self._watchers.append(callback)
 
     def send(self, command: Command) -> Future:
         """Queue `command(session)`; it runs between two steps. The Future holds its result."""
@@ -157,8 +161,8 @@ class Driver:
         self._commands.put((lambda s: None, Future()))  # wake a waiting loop
 
     def join(self, timeout: float = 10.0) -> bool:
-        """Wait until the loop has left (only after it was started); True if it did."""
-        return self.finished.wait(timeout)
+        """Wait until the loop has left; True if it did (at once if it never started)."""
+        return self.thread is None or self.finished.wait(timeout)
 
     def request_steps(self, n: int) -> Future:
         """Queue n steps (for a paused run); they run in short chunks, so keys stay responsive."""
@@ -184,12 +188,15 @@ class Driver:
                     self._run_steps(budget)
                 self._measure()
                 self._maybe_publish()
-                if self.listener is not None:
-                    self.listener(self, False)
+                self._tell()
                 if self.running and not self.pending:  # hold `speed` steps per tick
                     rest = TICK_S - (time.monotonic() - tick_start)
                     if rest > 0:
                         self._drain(block=True, timeout=rest)
+        except Exception as exc:  # a bug, not a divergence: said on screen, never a silent stop
+            self.diverged = f"the training loop failed: {type(exc).__name__}: {exc}"
+            self._tell(ended=True)
+            raise
         finally:
             self.running = False
             self._refuse_queued()
@@ -282,5 +289,14 @@ class Driver:
         self.checkpoints = list(self.session.checkpoint_steps)
         self._dirty = False
         self.version += 1
-        if self.listener is not None:
-            self.listener(self, True)
+        self._tell()
+
+    def _tell(self, ended: bool = False) -> None:
+        """Tell the watchers if the state changed (a new frame changes `version`)."""
+        state = RunState(self.version, self.running, self.rate, self.diverged, self.last_good, self.pending,
+                         self.speed, tuple(self.checkpoints), ended)
+        if state == self.state:
+            return
+        self.state = state
+        for callback in self._watchers:
+            callback(state, self.latest)

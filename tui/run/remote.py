@@ -1,25 +1,17 @@
-"""The app's training process, seen from the app: the Session and Driver run in a child process.
+"""The app's default runner (`RemoteRun`): the Session and its loop train in a child process.
 
 Why a process: the UI thread spends 10-14 ms of pure Python on each redraw, holding the GIL, and a
 training thread in the same process waits for it after every torch call; measured, that cost the
 training about half its speed on 2 shared cores (docs/performance.md). In its own process the
 training loop never waits for the UI.
 
-`RemoteDriver` (the app's side) has the attributes and methods of `tui.screens.driver.Driver` that
-the dashboard uses; `python -m tui.trainer_child IN OUT` (the child) runs the real Driver and talks
-over two pipes (file descriptors IN and OUT) with tuples of plain data (`tui.pipe`: never code):
-
-    app -> child   ("open", name, seed, device, overrides, autoplay)  then  ("go",)  or ("stop",)
-                   ("call", id, op, args)  ...  ("stop",)
-    child -> app   ("valid", scenario as data) or ("invalid", message)  after validating the scenario
-                   ("loaded", device, device_reason, speed, threads) or ("failed", message)
-                   ("state", {...}, frame or None)  ("answer", id, ok, result or message)  ("bye",)
-
-The child validates the scenario at once (so `genstep tui bad.toml` fails with one line before any
-window opens, while the app imports Textual beside it), and builds the Session, importing torch,
-only on "go", which the app sends after its first paint. Its stdout is /dev/null and its stderr a
-temporary file, so nothing it prints can reach the app's terminal; if it dies, the app shows the
-file's last line. Nothing here imports textual.
+`RemoteRun` starts `python -m tui.run.child IN OUT` and talks with it over two pipes (file
+descriptors IN and OUT) in the typed messages of `tui.run.messages`, carried as plain data by
+`tui.pipe` (never pickle). The child validates the scenario at once, so the command line can refuse
+a bad lesson with one line while the app imports Textual beside it; it builds the Session (torch)
+only on `go()`, which the app sends after its first paint. The child's stdout is /dev/null and its
+stderr a temporary file, so nothing it prints can reach the app's terminal; if it dies, the handle
+reports it (`RunState.ended`, with the file's last line). Nothing here imports textual.
 """
 
 from __future__ import annotations
@@ -31,52 +23,27 @@ import sys
 import tempfile
 import threading
 from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from tui.pipe import Connection
-from tui.screens.driver import MIRRORED
+from tui.run.handle import RunDied, RunRefused, RunState, Watcher
+from tui.run.messages import Answer, Bye, Call, Failed, Go, Invalid, Loaded, Open, State, Stop, Valid
 
 START_TIMEOUT_S = 60.0  # validating a scenario, or building a session (torch import included)
+CHILD = "tui.run.child"  # the module the training process runs (`python -m`)
 
 
-class TrainerError(ValueError):
-    """The training process refused or could not open the lesson (the message says why)."""
-
-
-class TrainerDied(RuntimeError):
-    """The training process ended without saying why (its last line of stderr is in the message)."""
-
-
-def available() -> bool:
-    """Whether a training process can be started here (it needs POSIX file-descriptor passing)."""
-    return os.name == "posix"
-
-
-def wanted(worker: str | None = None) -> bool:
-    """Whether to train in a process: `worker`, else GENSTEP_WORKER ("process" when unset or empty,
-    "thread" for the in-process thread), and only where `available()`."""
-    return (worker or os.environ.get("GENSTEP_WORKER", "") or "process") == "process" and available()
-
-
-# -- the app's side -----------------------------------------------------------------------------
-
-
-class RemoteDriver:
-    """A `Driver` in a child process, seen from the app: the same state, mirrored; the same calls."""
+class RemoteRun:
+    """A run in a child process, seen from the app: its newest state and frame; the same requests."""
 
     def __init__(self, name: str, seed: int = 0, device: str = "auto", overrides: list[str] | tuple = (),
                  autoplay: bool = False) -> None:
-        self.request = (name, int(seed), str(device), list(overrides), bool(autoplay))
-        self.speed = 1
-        self.running = False
-        self.version = 0
-        self.latest = None
-        self.checkpoints: list[int] = []
-        self.rate = 0.0
-        self.diverged = ""
-        self.last_good: int | None = None
-        self.pending = 0
+        self.request = Open(name, int(seed), str(device), tuple(str(o) for o in overrides), bool(autoplay))
+        self.state = RunState()
+        self.latest: Any = None
+        self._speed = 1
         self._scenario_data: dict | None = None  # the validated Scenario, as plain data (see `scenario`)
         self._scenario: Any = None
         self.device = ""
@@ -84,6 +51,7 @@ class RemoteDriver:
         self.threads = 0  # torch's intra-op threads in the training process, once loaded
         self.thread: threading.Thread | None = None  # the app's thread reading the pipe (`run()`)
         self.finished = threading.Event()
+        self._watchers: list[Watcher] = []
         self._ids = itertools.count(1)
         self._futures: dict[int, Future] = {}
         self._send_lock = threading.Lock()
@@ -92,11 +60,11 @@ class RemoteDriver:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         env = dict(os.environ)
-        root = str(Path(__file__).resolve().parent.parent)  # so `-m tui.trainer` resolves from anywhere
+        root = str(Path(__file__).resolve().parents[2])  # so `-m tui.run.child` resolves from anywhere
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "tui.trainer_child", str(to_child_r), str(from_child_w)],
+                [sys.executable, "-m", CHILD, str(to_child_r), str(from_child_w)],
                 pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=self._log, env=env, start_new_session=True)  # the terminal's signals stay with the app
         finally:
@@ -104,40 +72,42 @@ class RemoteDriver:
             os.close(from_child_w)
         self._out = Connection(to_child_w)
         self._in = Connection(from_child_r)
-        self._send(("open", *self.request))
+        self._send(self.request)
 
     # -- starting ------------------------------------------------------------------------------
 
     def wait_valid(self, timeout: float = START_TIMEOUT_S) -> None:
-        """Return once the child has validated the scenario; raise TrainerError with the reason
+        """Return once the child has validated the scenario; raise RunRefused with the reason
         when it is not valid."""
         if self._scenario_data is not None:
             return
-        kind, *rest = self._receive(timeout)
-        if kind == "valid":
-            self._scenario_data = rest[0]
+        message = self._receive(timeout)
+        if isinstance(message, Valid):
+            self._scenario_data = message.scenario
             return
-        if kind == "invalid":
-            raise TrainerError(rest[0])
-        raise TrainerDied(self._died())
+        if isinstance(message, Invalid):
+            raise RunRefused(message.reason)
+        raise RunDied(self._died())
 
     def go(self, timeout: float = START_TIMEOUT_S) -> None:
-        """Build the Session (torch is imported now); raises TrainerError if it cannot be built."""
-        self._send(("go",))
-        kind, *rest = self._receive(timeout)
-        if kind == "failed":
-            raise TrainerError(rest[0])
-        if kind != "loaded":
-            raise TrainerDied(self._died())
-        self.device, self.device_reason, self.speed, self.threads = rest
+        """Build the Session (torch is imported now); raises RunRefused if it cannot be built."""
+        self._send(Go())
+        message = self._receive(timeout)
+        if isinstance(message, Failed):
+            raise RunRefused(message.reason)
+        if not isinstance(message, Loaded):
+            raise RunDied(self._died())
+        self.device, self.device_reason, self.threads = message.device, message.device_reason, message.threads
+        self._speed = message.speed
+        self.state = replace(self.state, speed=message.speed)
 
-    def _receive(self, timeout: float) -> tuple:
+    def _receive(self, timeout: float) -> Any:
         try:
             if self._in.poll(timeout):
                 return self._in.recv()
         except (EOFError, OSError):
             pass
-        return ("died",)
+        return None
 
     def _died(self) -> str:
         """Why the child is gone: its exit code and the last line it wrote to stderr."""
@@ -158,16 +128,31 @@ class RemoteDriver:
         if self._scenario is None and self._scenario_data is not None:
             from engine.config import validate
 
-            self._scenario = validate(self._scenario_data, self.request[0])
+            self._scenario = validate(self._scenario_data, self.request.name)
         return self._scenario
 
-    # -- what the dashboard calls --------------------------------------------------------------
+    # -- the state, as the child last reported it (tests and scripts read these) ---------------
+
+    speed = property(lambda self: self._speed, doc="steps per tick: as set here, then as reported")
+    running = property(lambda self: self.state.running)
+    rate = property(lambda self: self.state.rate)
+    diverged = property(lambda self: self.state.diverged)
+    last_good = property(lambda self: self.state.last_good)
+    pending = property(lambda self: self.state.pending)
+    checkpoints = property(lambda self: list(self.state.checkpoints))
+    version = property(lambda self: self.state.version)
+
+    # -- what the app calls --------------------------------------------------------------------
+
+    def watch(self, callback: Watcher) -> None:
+        """Call `callback(state, frame)` from the reading thread at every state the child sends."""
+        self._watchers.append(callback)
 
     def call(self, op: str, *args: Any) -> Future:
         future: Future = Future()
         ident = next(self._ids)
         self._futures[ident] = future
-        if not self._send(("call", ident, op, args)):
+        if not self._send(Call(ident, op, args)):
             self._futures.pop(ident, None)
             future.set_exception(RuntimeError("the run was stopped"))
         return future
@@ -179,22 +164,23 @@ class RemoteDriver:
         return self.call("steps", n)
 
     def set_speed(self, speed: int) -> None:
-        self.speed = max(1, int(speed))
-        self.call("speed", self.speed)
+        self._speed = max(1, int(speed))
+        self.call("speed", self._speed)
 
     def stop(self) -> None:
         """Ask the child to stop (it finishes its chunk of steps and leaves); `join` waits for it."""
         self._stopped = True
-        self._send(("stop",))
+        self._send(Stop())
 
     def join(self, timeout: float = 10.0) -> bool:
         if self.thread is None:  # never read from: nothing waits on the pipe but the child
             self.stop()
             self._reap(timeout)
+            self.finished.set()
             return True
         return self.finished.wait(timeout)
 
-    def _send(self, message: tuple) -> bool:
+    def _send(self, message: Any) -> bool:
         with self._send_lock:
             try:
                 self._out.send(message)
@@ -205,7 +191,7 @@ class RemoteDriver:
     # -- the app's reading thread --------------------------------------------------------------
 
     def run(self) -> None:
-        """Mirror the child's state until it leaves; the body of the dashboard's worker thread."""
+        """Take the child's states and answers until it leaves; the body of the app's worker thread."""
         self.thread = threading.current_thread()
         try:
             while True:
@@ -213,18 +199,18 @@ class RemoteDriver:
                     message = self._in.recv()
                 except (EOFError, OSError):
                     if not self._stopped:
-                        self.running, self.diverged = False, self._died()
-                        self.version += 1  # so the app looks
+                        self._tell(replace(self.state, running=False, pending=0, diverged=self._died(), ended=True))
                     break
-                kind = message[0]
-                if kind == "state":
-                    self._mirror(message[1], message[2])
-                elif kind == "answer":
-                    self._answer(*message[1:])
-                elif kind == "bye":
+                if isinstance(message, State):
+                    if message.frame is not None:
+                        self.latest = message.frame
+                    self._speed = message.state.speed
+                    self._tell(message.state)
+                elif isinstance(message, Answer):
+                    self._answer(message)
+                elif isinstance(message, Bye):
                     break
         finally:
-            self.running = False
             for future in self._futures.values():
                 if not future.done():
                     future.set_exception(RuntimeError("the run was stopped"))
@@ -232,21 +218,19 @@ class RemoteDriver:
             self._reap(10.0)
             self.finished.set()
 
-    def _mirror(self, state: dict, frame: Any) -> None:
-        for key in MIRRORED:
-            setattr(self, key, state[key])
-        if frame is not None:
-            self.latest = frame
-            self.version = state["version"]  # last: the app reads `latest` once it sees a new version
+    def _tell(self, state: RunState) -> None:
+        self.state = state
+        for callback in self._watchers:
+            callback(state, self.latest)
 
-    def _answer(self, ident: int, ok: bool, result: Any) -> None:
-        future = self._futures.pop(ident, None)
+    def _answer(self, answer: Answer) -> None:
+        future = self._futures.pop(answer.ident, None)
         if future is None or future.done():
             return
-        if ok:
-            future.set_result(result)
+        if answer.error:
+            future.set_exception(RunRefused(answer.error))
         else:
-            future.set_exception(TrainerError(result))
+            future.set_result(answer.result)
 
     def _reap(self, timeout: float) -> None:
         with self._send_lock:  # no send may find the descriptor closed and reused
@@ -260,4 +244,5 @@ class RemoteDriver:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self._log.close()
+        if not self._log.closed:
+            self._log.close()
