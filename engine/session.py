@@ -6,7 +6,8 @@ CPU, whether the steps run at once, in chunks with frames probed in between, or 
 rewind. Probes use fixed noise drawn once at start from a separate generator, and never touch
 training state.
 
-A Session is not thread-safe: the app drives it from its one training thread.
+A Session is not thread-safe: one thread drives it (the CLI's main thread; in the app, the loop of
+the training process, or of the in-process fallback's thread).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def use_one_cpu_thread() -> None:
     """The lesson models are tiny MLPs: one intra-op thread is faster than several, and far
     faster when another process shares the cores (measured on 2 cores: 176 steps/s with one
     thread, 12 with two while a second process ran). The setting belongs to the calling thread
-    (OpenMP), so the CLI calls it before stepping and the app from its training thread."""
+    (OpenMP), so the CLI calls it before stepping, and the app's training loop from its own thread."""
     torch.set_num_threads(1)
 
 
