@@ -85,6 +85,14 @@ scipy 1.17, median of 200-2,000 calls): mode_coverage on 2,500 points: 0.13 ms f
 8 ms (n = 400) / 13 ms (n = 500) when the sets overlap, 31 ms / 57 ms when they are far
 apart (the assignment solver works harder).
 
+Entropy of a Gaussian mixture (`mixture_entropy`): h(p) = -E_p log p(x) in nats, for the
+mixtures of the data registry (K isotropic components of standard deviation sd, equal weights).
+It has no closed form when components overlap, so it is estimated by Monte Carlo: n points drawn
+from p, their exact log-density averaged; the standard error is the sample sd of -log p(x) over
+sqrt(n). With well-separated components it tends to log K + d/2 log(2 pi e sd^2) (0.312 nats for 8
+Gaussians of sd 0.1 in 2D). It is the floor of every model's -ELBO = rate + distortion, and of any
+model's cross-entropy (nll), on that data. 100,000 points: 50 ms of CPU for K = 8, 110 ms for 25.
+
 The latent-space metrics (gaussian_kl, kl_per_dim, active_units, mutual_information) live in
 engine.latent_metrics and are re-exported here, so `from engine import metrics` reaches all.
 """
@@ -111,6 +119,7 @@ __all__ = [
     "mode_coverage",
     "grid_divergences",
     "wasserstein1",
+    "mixture_entropy",
     "gaussian_kl",
     "kl_per_dim",
     "active_units",
@@ -312,3 +321,36 @@ def wasserstein1(a: np.ndarray, b: np.ndarray, n: int = 400) -> float:
     cost = cdist(x, y)  # euclidean, in C
     rows, cols = linear_sum_assignment(cost)
     return float(cost[rows, cols].mean())
+
+
+_ENTROPY_SEED = 0xE27  # mixture_entropy's default draws: a fixed stream, never a global one
+
+
+def mixture_entropy(data, n: int = 100_000, gen: np.random.Generator | None = None) -> tuple[float, float]:
+    """(h, standard error) of the differential entropy of `data`'s Gaussian mixture, in nats.
+
+    `data` has `centres` (K, d) and `sd` (the engine's `Data` for ring and grid, or any object with
+    those two attributes); the components are isotropic with equal weights. Monte Carlo over `n`
+    points drawn with `gen` (numpy; a fixed-seed generator when None): h = mean of -log p(x), whose
+    log-density is exact (log-sum-exp over components). Raises ValueError for data that is not such
+    a mixture (no centres).
+    """
+    centres = getattr(data, "centres", None)
+    sd = getattr(data, "sd", None)
+    if centres is None or sd is None:
+        raise ValueError("mixture_entropy needs a Gaussian mixture (data with centres and sd)")
+    c = _points(centres, "centres")
+    k, d = c.shape
+    if k == 0 or not sd > 0:
+        raise ValueError(f"mixture_entropy needs at least one centre and sd > 0, got {k} and {sd}")
+    if n < 2:
+        raise ValueError(f"mixture_entropy needs n >= 2 points, got {n}")
+    rng = gen if gen is not None else np.random.default_rng(_ENTROPY_SEED)
+    x = c[rng.integers(0, k, n)] + sd * rng.standard_normal((n, d))
+    d2 = np.zeros((n, k))
+    for j in range(d):  # one coordinate at a time, as in mode_coverage
+        d2 += (x[:, j, None] - c[None, :, j]) ** 2
+    e = -d2 / (2.0 * sd * sd)
+    top = e.max(axis=1)
+    log_p = top + np.log(np.exp(e - top[:, None]).sum(axis=1)) - math.log(k) - 0.5 * d * math.log(2 * math.pi * sd * sd)
+    return float(-log_p.mean()), float(log_p.std(ddof=1) / math.sqrt(n))
