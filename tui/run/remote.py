@@ -6,10 +6,10 @@ training about half its speed on 2 shared cores (docs/performance.md). In its ow
 training loop never waits for the UI.
 
 `RemoteRun` starts `python -m tui.run.child IN OUT` and talks with it over two pipes (file
-descriptors IN and OUT) in the typed messages of `tui.run.messages`, carried as plain data by
-`tui.pipe` (never pickle). The child validates the scenario at once, so the command line can refuse
-a bad lesson with one line while the app imports Textual beside it; it builds the Session (torch)
-only on `go()`, which the app sends after its first paint. The child's stdout is /dev/null and its
+descriptors IN and OUT) in the typed messages of `tui.run.messages`, carried by `tui.pipe` as
+data, never code. The child validates the scenario at once, so the command line can refuse a bad
+lesson with one line while the app imports Textual beside it; it builds the Session (torch) only
+on `go()`, which the app sends after its first paint. The child's stdout is /dev/null and its
 stderr a temporary file, so nothing it prints can reach the app's terminal; if it dies, the handle
 reports it (`RunState.ended`, with the file's last line). Nothing here imports textual.
 """
