@@ -36,9 +36,9 @@ import time
 from bench.common import ROOT, SCENARIO, load_scenario, median, pair_ratios, say, spread
 
 ANSI = re.compile(rb"\x1b\[[0-9;?<>=$]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>NOPc78]")
-# the status bar's "step N  ▶ running" (or ⏸ paused, ■ stopped); a lesson note's toast says
-# "step N" too, so the state glyph after it is part of the pattern
-STEP = re.compile("step (\\d+)  (?:\u25b6|\u23f8|\u25a0)".encode())
+# the status bar's "step N  ► running" (or ║ paused, ■ stopped: tui.widgets.status); a lesson
+# note's toast says "step N" too, so the state glyph after it is part of the pattern
+STEP = re.compile("step (\\d+)  (?:\u25ba|\u2551|\u25a0)".encode())
 
 
 class PtyApp:
@@ -162,9 +162,9 @@ class PtyApp:
 
 
 # the status bar names the device once the first frame of the loaded lesson is shown
-# ("step 0  ⏸ paused  0 steps/s  ×5/tick  cpu  seed 0"; the middle parts drop out in narrow
+# ("step 0  ║ paused  0 steps/s  ×5/tick  cpu  seed 0"; the middle parts drop out in narrow
 # terminals); before that it shows "…" in its place
-LOADED = re.compile("step \\d+  (?:\u25b6|\u23f8|\u25a0)[^\r\n]*?  (?:cpu|cuda)\\b".encode())
+LOADED = re.compile("step \\d+  (?:\u25ba|\u2551|\u25a0)[^\r\n]*?  (?:cpu|cuda)\\b".encode())
 
 
 def _wait_loaded(app: PtyApp, sc=None, timeout: float = 60.0) -> None:

@@ -35,7 +35,7 @@ from tui.views import ViewSet
 from tui.widgets.chart import ChartView
 from tui.widgets.curves import CurvesPanel
 from tui.widgets.lesson import LessonPanel
-from tui.widgets.notes import NotesPanel, lesson_text, note_gist
+from tui.widgets.notes import NotesPanel, NoteToast, lesson_text
 from tui.widgets.picture import PicturePanel
 from tui.widgets.status import KnobBar, ProblemBar, StatusBar
 
@@ -153,6 +153,7 @@ class DashboardScreen(RunKeys, Screen):
                 yield CurvesPanel("divergences", self.views, id="curves-b")
                 yield NotesPanel(id="notes")
         yield Footer(compact=True)
+        yield NoteToast(id="note-toast")
         yield Static("", id="too-small", markup=False)
 
     def on_mount(self) -> None:
@@ -303,9 +304,9 @@ class DashboardScreen(RunKeys, Screen):
         lesson = getattr(self.scenario, "lesson", None)
         self.query_one(NotesPanel).show(getattr(lesson, "summary", ""), getattr(lesson, "watch", ""),
                                         frame.notes, list(getattr(lesson, "cure", [])))
-        for note in frame.notes[self._seen_notes:] if len(frame.notes) > self._seen_notes else ():
-            limit = 150 if self.app.size.width >= 110 else 90  # a toast must not bury the curves
-            self.notify(note_gist(note.text, limit), title=f"step {note.step}", timeout=8, markup=False)
+        fired = frame.notes[self._seen_notes:] if len(frame.notes) > self._seen_notes else ()
+        if fired and not self.query_one(NotesPanel).display:  # else the panel marks them itself
+            self.query_one(NoteToast).show(fired[-1], len(fired))
         self._seen_notes = len(frame.notes)
 
     # -- view keys (the keys that steer the run are in RunKeys) --------------------------

@@ -13,6 +13,11 @@ from textual.widgets import Static
 
 from tui.render.axes import fmt_value
 
+# The state glyphs are from the set every terminal font and every browser's default monospace
+# font draws (WGL4: box drawing and a few geometric shapes): the media-control signs (U+23F8 pause)
+# and U+25B6 are missing from many, and come out as empty boxes, e.g. in `genstep serve`.
+RUNNING, PAUSED, STOPPED = "\u25ba", "\u2551", "\u25a0"  # ► ║ ■
+
 
 class StatusBar(Static):
     """Scenario title · step N · running/paused · steps/s · speed · device · seed."""
@@ -38,11 +43,11 @@ class StatusBar(Static):
 
     def render(self) -> Text:
         if self.problem:
-            state = ("■ stopped", "bold")
+            state = (f"{STOPPED} stopped", "bold")
         elif self.running:
-            state = ("▶ running", "bold")
+            state = (f"{RUNNING} running", "bold")
         else:
-            state = ("⏸ paused", "")
+            state = (f"{PAUSED} paused", "")
         # what to leave out, in this order, before the title has to be cut
         optional = {"speed": f"  ×{self.speed}/tick", "seed": f"  seed {self.seed}",
                     "rate": f"  {self.rate:.0f} steps/s"}
