@@ -50,3 +50,28 @@ class NoteWatcher:
             seen.add(i)
             index.append(i)
         return index
+
+
+class Until:
+    """A stopping condition in the notes' language, `metric op number` (e.g. `modes <= 2`), or
+    `step op number`. Checked after every step on that step's metrics; a sample-based metric is
+    seen at the steps where it is measured (every `probe.every` steps)."""
+
+    def __init__(self, text: str):
+        from engine.config import _COND
+        from engine.errors import ScenarioError, shorten
+
+        m = _COND.match(text)
+        if not m:
+            raise ScenarioError(f"--until {shorten(repr(text))}: expected \"metric op number\", e.g. \"modes <= 2\" "
+                                f"or \"step >= 5000\" (op: < <= > >= == !=)")
+        self.text = " ".join(text.split())
+        self.metric, self.op, self.threshold = m.group(1), m.group(2), float(m.group(3))
+        self.met_at: int | None = None
+
+    def __call__(self, step: int, row: dict[str, float]) -> bool:
+        v = step if self.metric == "step" else row.get(self.metric)
+        if v is not None and _OPS[self.op](v, self.threshold):
+            self.met_at = step
+            return True
+        return False

@@ -74,10 +74,22 @@ def write_rows(rows: list[dict], path) -> None:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path, data: bytes) -> Path:
+    """Write `data` to a temporary file beside `path`, then rename it over `path`: readers see the
+    old file or the new one, never half of one."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise RecordError(f"{path}: the folder {parent} does not exist")
+    if path.is_dir():
+        raise RecordError(f"{path}: is a folder, expected a file name")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -87,6 +99,7 @@ def atomic_write_text(path: Path, text: str) -> None:
         except OSError:
             pass
         raise
+    return path
 
 
 def write_history(history, path) -> None:

@@ -176,8 +176,9 @@ class Session:
             self._apply(p.knob, p.value)
 
     # -- stepping -----------------------------------------------------------------------------------
-    def step(self, n: int = 1) -> int:
-        """Run n training steps; returns how many ran (fewer if the run went non-finite)."""
+    def step(self, n: int = 1, until=None) -> int:
+        """Run n training steps; returns how many ran (fewer if the run went non-finite, or once
+        `until(step, row)` holds after a step: `row` is that step's metrics, as notes see them)."""
         if self.status == "diverged":
             return 0
         sc = self.scenario
@@ -206,6 +207,8 @@ class Session:
                 self._checkpoint()
             for fn in self.listeners:
                 fn(self.steps, row)
+            if until is not None and until(self.steps, row):
+                break
         return done
 
     def _measure(self) -> dict:
@@ -285,6 +288,21 @@ class Session:
         self.history.truncate(target)
         self.notes.truncate(target)
         return self.steps
+
+    def fork(self) -> "Session":
+        """A second, independent Session in exactly this state (weights, optimizer state, random
+        generator, knobs, history, notes, events, checkpoints, scheduled changes): stepped alike,
+        the two stay bit-identical on the CPU until a knob is changed in one of them."""
+        twin = Session.__new__(Session)
+        twin.scenario, twin.device, twin.device_reason = self.scenario, self.device, self.device_reason
+        twin.listeners, twin._pending = [], []
+        twin._build(self.seed)
+        twin._restore(self._snapshot())
+        twin.steps, twin.events, twin._pending = self.steps, list(self.events), list(self._pending)
+        twin.history, twin.notes = copy.deepcopy(self.history), copy.deepcopy(self.notes)
+        twin.status, twin.message = self.status, self.message
+        twin._checkpoints = dict(self._checkpoints)  # snapshots are never changed once taken
+        return twin
 
     def reset(self) -> None:
         """Back to step 0 with the same initial weights; scheduled (--at) changes stay."""

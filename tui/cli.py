@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     r = sub.add_parser("run", help="run a scenario headless and print its final metrics")
-    r.add_argument("scenario", help="a shipped name (genstep list) or a path to a .toml file")
+    r.add_argument("scenario", nargs="?", default=None,
+                   help="a shipped name (genstep list) or a path to a .toml file (or --load FILE)")
     r.add_argument("--steps", type=_nonneg_int, default=None, help="steps to run (default: the lesson's horizon)")
     r.add_argument("--seed", type=_seed, default=0)
     r.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
@@ -38,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--metrics-out", metavar="FILE", help="write every step's metrics (.jsonl or .csv)")
     r.add_argument("--samples-out", metavar="FILE.csv", help="write the final probe's generated points (x,y)")
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object, last on stdout")
+    r.add_argument("--fork", dest="fork", action="append", default=[], metavar="STEP:KNOB=VALUE[,KNOB=VALUE]",
+                   help="also run a branch forked at STEP with these knob changes (repeatable)")
+    r.add_argument("--until", default=None, metavar="COND",
+                   help='stop when a condition holds, e.g. "modes <= 2" or "step >= 5000" (at most --steps)')
+    r.add_argument("--save", default=None, metavar="FILE.genstep", help="save the run at its end (exact continuation)")
+    r.add_argument("--load", default=None, metavar="FILE.genstep", help="continue a saved run instead of starting one")
 
     ls = sub.add_parser("list", help="the shipped scenarios, one per line")
     ls.add_argument("--metrics", action="store_true",

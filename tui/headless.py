@@ -87,25 +87,46 @@ def run(args) -> int:
     from engine.config import coerce_knob, shorten
     from engine.knobs import parse_at
     from engine.records import MetricsWriter, check_path, write_rows
+    from tui import runplan
 
-    sc = load_scenario(args.scenario, args.overrides)
+    if args.load and (args.scenario or args.overrides):
+        raise ScenarioError("--load FILE continues a saved run with its own scenario: give no SCENARIO and no --set")
+    if not args.load and not args.scenario:
+        raise ScenarioError("expected a SCENARIO (a shipped name or a .toml file) or --load FILE (see genstep run --help)")
+    loaded = None
+    if args.load:
+        from engine import runfile  # torch: the scenario is inside the file
+
+        loaded = runfile.load(args.load, None if args.device == "auto" else args.device)
+        sc = loaded.scenario
+    else:
+        sc = load_scenario(args.scenario, args.overrides)
     schedule = [parse_at(t) for t in args.at]
     for text, (_, knob, value) in zip(args.at, schedule):  # before torch loads: a typo answers at once
         try:
             coerce_knob(sc, knob, value)
         except ScenarioError as e:
             raise ScenarioError(f"--at {shorten(repr(text))}: {e}") from None
+    plan = runplan.make_plan(args, sc, loaded.steps if loaded else 0)
     writer = MetricsWriter(args.metrics_out) if args.metrics_out else None
     if args.samples_out:
         p = check_path(args.samples_out)
         if p.suffix.lower() != ".csv":
             raise ScenarioError(f"--samples-out {p}: expected a file name ending in .csv")
-    steps = sc.lesson.steps if args.steps is None else args.steps
+    horizon = sc.lesson.steps * (10 if plan.until else 1)  # --until: run until it holds, within reason
+    steps = args.steps if args.steps is not None else horizon + (loaded.steps if loaded else 0)
 
     with _CtrlC() as ctrl_c:
         from tui.run.build import open_session
 
-        _, session = open_session(sc.name, args.seed, args.device, scenario=sc)  # torch loads here
+        if loaded is not None:
+            session = loaded
+            if session.device == "cpu":
+                from engine.session import use_one_cpu_thread
+
+                use_one_cpu_thread()
+        else:
+            _, session = open_session(sc.name, args.seed, args.device, scenario=sc)  # torch loads here
         for step, knob, value in schedule:
             session.schedule(step, knob, value)
         if writer:
@@ -114,7 +135,11 @@ def run(args) -> int:
         status, interrupted = "ok", False
         t0 = time.perf_counter()
         try:
-            _run_steps(session, steps, sys.stderr.isatty(), ctrl_c)
+            _run_steps(session, steps, sys.stderr.isatty(), ctrl_c, plan)
+            for f in plan.forks:  # each branch to the same total, after the main run
+                if f.session is not None:
+                    _run_steps(f.session, steps, sys.stderr.isatty(), ctrl_c, runplan.Plan(until=plan.until and
+                                                                                        type(plan.until)(plan.until.text)))
         except KeyboardInterrupt:  # a second Ctrl+C
             interrupted = True
         finally:
@@ -131,20 +156,36 @@ def run(args) -> int:
         if args.samples_out:
             fake = session.frame().fake
             write_rows([{"x": float(x), "y": float(y)} for x, y in fake], args.samples_out)
-        return _finish(args, sc, session, status, elapsed, writer)
+        if plan.save:
+            from engine import runfile
+
+            runfile.save(session, plan.save)
+        return _finish(args, sc, session, status, elapsed, writer, plan)
 
 
-def _finish(args, sc, session, status, elapsed, writer) -> int:
+def _finish(args, sc, session, status, elapsed, writer, plan=None) -> int:
     """The summary (JSON or a table) and the exit code."""
     from engine.families import FAMILIES
+    from tui import runplan
 
+    counts = FAMILIES[sc.family].counts
     summary = {
         "scenario": sc.name, "seed": session.seed, "steps": session.steps, "device": session.device,
         "status": status, "elapsed_s": round(elapsed, 3),
         "steps_per_s": round(session.steps / elapsed, 1) if elapsed > 0 else None,
-        "final": {k: _clean(k, v, FAMILIES[sc.family].counts) for k, v in session.latest().items()},
+        "final": {k: _clean(k, v, counts) for k, v in session.latest().items()},
         "events": [e.as_dict() for e in session.events],
     }
+    if plan is not None and plan.until is not None:
+        summary["until"] = runplan.until_summary(plan)
+    if plan is not None and plan.forks:
+        summary["branches"] = [
+            {"fork": f.text, "step": f.step, "steps": b.steps, "status": b.status,
+             "final": {k: _clean(k, v, counts) for k, v in b.latest().items()},
+             "events": [e.as_dict() for e in b.events]}
+            for f in plan.forks if (b := f.session) is not None]
+    if plan is not None and plan.save is not None:
+        summary["saved"] = str(plan.save)
     if args.json:
         print(json.dumps(summary))
     else:
@@ -157,13 +198,23 @@ def _finish(args, sc, session, status, elapsed, writer) -> int:
     return EXIT_DIVERGED if status == "diverged" else EXIT_OK
 
 
-def _run_steps(session, steps: int, show_progress: bool, ctrl_c=None) -> None:
+def _run_steps(session, steps: int, show_progress: bool, ctrl_c=None, plan=None) -> None:
+    from tui import runplan
+
+    plan = plan or runplan.Plan()
+
     def going():  # Ctrl+C is looked at every CHUNK steps, between steps
-        return session.steps < steps and session.status == "ok" and not (ctrl_c and ctrl_c.requested)
+        runplan.fork_due(plan, session)
+        runplan.check_until_seen(plan, session)
+        return (session.steps < steps and session.status == "ok" and not (ctrl_c and ctrl_c.requested)
+                and (plan.until is None or plan.until.met_at is None))
+
+    def chunk() -> int:
+        return session.step(min(CHUNK, runplan.next_stop(plan, session, steps) - session.steps), until=plan.until)
 
     if not show_progress:
         while going():
-            if session.step(min(CHUNK, steps - session.steps)) == 0:
+            if chunk() == 0:
                 break
         return
     from rich.console import Console
@@ -175,7 +226,7 @@ def _run_steps(session, steps: int, show_progress: bool, ctrl_c=None) -> None:
     with Progress(*cols, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(session.scenario.name, total=steps, info="")
         while going():
-            if session.step(min(CHUNK, steps - session.steps)) == 0:
+            if chunk() == 0:
                 break
             bar.update(task, completed=session.steps, info=_brief(session.latest()))
 
@@ -207,6 +258,12 @@ def _print_summary(summary: dict, sc) -> None:
 
 
 def plot(path: str, metrics: str | None, width: int | None, height: int | None) -> int:
+    from tui.sweep_report import is_sweep_file
+
+    if is_sweep_file(path):  # a `genstep sweep` file: metrics against the grid variable
+        from tui.sweep_report import plot_sweep
+
+        return plot_sweep(path, metrics, width, height)
     from engine.records import read_rows
     import plotext as plt
 
