@@ -21,18 +21,12 @@ import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from engine import metrics
 from engine.families.base import Family, make_optimizer, mlp, set_lr, to_np
+from engine.families.mixture import mix_draw, mix_logp, normal_logpdf
 from engine.families.vae import VaePayload
-
-HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
-
-
-def normal_logpdf(x, mean, log_sd):
-    return -0.5 * ((x - mean) / log_sd.exp()) ** 2 - log_sd - HALF_LOG_2PI
 
 
 class GaussianDecoder(nn.Module):
@@ -62,28 +56,16 @@ class MixtureARDecoder(nn.Module):
         self.first = mlp([latent] + [hidden] * depth + [3 * k], gen)
         self.second = mlp([latent + 1] + [hidden] * depth + [3 * k], gen)
 
-    def _mix_logp(self, params, x):
-        logits, mean, log_sd = params.split(self.k, dim=1)
-        log_sd = log_sd.clamp(-7, 5)
-        return torch.logsumexp(F.log_softmax(logits, dim=1) + normal_logpdf(x[:, None], mean, log_sd), dim=1)
-
     def nll(self, x, z):
-        lp1 = self._mix_logp(self.first(z), x[:, 0])
-        lp2 = self._mix_logp(self.second(torch.cat([z, x[:, :1]], dim=1)), x[:, 1])
+        lp1 = mix_logp(self.first(z), x[:, 0], self.k)
+        lp2 = mix_logp(self.second(torch.cat([z, x[:, :1]], dim=1)), x[:, 1], self.k)
         return -(lp1 + lp2)
-
-    def _draw(self, params, u, e):
-        logits, mean, log_sd = params.split(self.k, dim=1)
-        cdf = torch.softmax(logits, dim=1).cumsum(dim=1)
-        idx = torch.searchsorted(cdf, u[:, None].contiguous()).clamp(max=self.k - 1)
-        pick = lambda t: t.gather(1, idx)[:, 0]  # noqa: E731
-        return pick(mean) + pick(log_sd.clamp(-7, 5)).exp() * e
 
     def show(self, z, noise):
         """Samples drawn with fixed probe noise (u1, e1, u2, e2), so points move smoothly."""
         u1, e1, u2, e2 = noise
-        x1 = self._draw(self.first(z), u1, e1)
-        x2 = self._draw(self.second(torch.cat([z, x1[:, None]], dim=1)), u2, e2)
+        x1 = mix_draw(self.first(z), u1, e1, self.k)
+        x2 = mix_draw(self.second(torch.cat([z, x1[:, None]], dim=1)), u2, e2, self.k)
         return torch.stack([x1, x2], dim=1)
 
 
