@@ -68,6 +68,10 @@ class Frame:
     events: tuple[Event, ...] = ()
     notes: tuple[Note, ...] = ()  # every note fired so far, oldest first
     message: str = ""  # e.g. why the run stopped ("loss_d became nan at step 812")
+    # comparison (the app's forked branches): this frame's branch, and every branch's frame
+    branch: str = ""  # e.g. "fork 1 @300: beta=0.2" ("" for a run that was never forked)
+    branches: tuple = ()  # every branch's Frame, this one's among them, when the run has forks
+    selected: int = 0  # which of `branches` this frame is (the one the knob keys act on)
 
 
 def record_types() -> dict[str, type]:

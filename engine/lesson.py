@@ -57,7 +57,7 @@ class Until:
     `step op number`. Checked after every step on that step's metrics; a sample-based metric is
     seen at the steps where it is measured (every `probe.every` steps)."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, family: str | None = None):
         from engine.config import _COND
         from engine.errors import ScenarioError, shorten
 
@@ -68,6 +68,22 @@ class Until:
         self.text = " ".join(text.split())
         self.metric, self.op, self.threshold = m.group(1), m.group(2), float(m.group(3))
         self.met_at: int | None = None
+        from engine.families import FAMILIES
+
+        if family in FAMILIES and self.metric != "step":
+            known = FAMILIES[family].metrics
+            if self.metric not in known:
+                raise ScenarioError(f"--until {shorten(repr(text))}: {self.metric!r} is never reported by the "
+                                    f"{family} family (its metrics: {', '.join(known)}, or step)")
+
+    def unreported(self, session) -> str:
+        """Why the condition can never hold in this run ("" while it may): after the first probe,
+        a metric the lesson does not report (the family's glossary covers all its lessons)."""
+        if self.metric == "step" or session.steps < session.scenario.probe.every or self.metric in session.latest():
+            return ""
+        reported = ", ".join(sorted(session.latest())) or "none"
+        return (f"--until {self.text!r}: this lesson does not report {self.metric} "
+                f"(it reports: {reported}); the condition can never hold")
 
     def __call__(self, step: int, row: dict[str, float]) -> bool:
         v = step if self.metric == "step" else row.get(self.metric)

@@ -25,11 +25,7 @@ import json
 import shlex
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from engine.errors import ScenarioError
-from engine.frame import Event, Note
 
 MAGIC = b"genstep-run 1\n"
 MAX_BYTES = 1 << 30
@@ -37,6 +33,9 @@ MAX_BYTES = 1 << 30
 
 def _pack(obj):
     """numpy arrays -> tagged tensors, recursively (weights_only loading takes no numpy)."""
+    import numpy as np
+    import torch
+
     if isinstance(obj, np.ndarray):
         return {"__ndarray__": torch.from_numpy(np.ascontiguousarray(obj)), "dtype": obj.dtype.str}
     if isinstance(obj, dict):
@@ -47,6 +46,8 @@ def _pack(obj):
 
 
 def _unpack(obj):
+    import numpy as np
+
     if isinstance(obj, dict):
         if "__ndarray__" in obj:
             return obj["__ndarray__"].numpy().astype(np.dtype(obj["dtype"]), copy=True)
@@ -65,6 +66,8 @@ def _scenario_table(sc) -> dict:
 
 def save(session, path) -> Path:
     """Write the session to `path`, atomically (a crash never leaves half a file)."""
+    import torch
+
     from engine.records import atomic_write_bytes
 
     sc = session.scenario
@@ -85,7 +88,8 @@ def save(session, path) -> Path:
     return atomic_write_bytes(path, data)
 
 
-def _read(path) -> tuple[dict, dict]:
+def _verified(path) -> tuple[dict, bytes]:
+    """The header and the blob's bytes of a run file whose checksum holds (no torch needed)."""
     p = Path(path)
     try:
         with open(p, "rb") as f:
@@ -105,21 +109,38 @@ def _read(path) -> tuple[dict, dict]:
     try:
         n = int(size)
         header = json.loads(rest[:n])
-        blob = torch.load(io.BytesIO(rest[n:]), weights_only=True)
-    except Exception as e:  # noqa: BLE001 - a well-formed checksum over a malformed file: say so
-        raise ScenarioError(f"{bad}: cannot read its contents ({type(e).__name__})") from None
-    return header, _unpack(blob)
+        if not isinstance(header, dict):
+            raise ValueError("header")
+    except ValueError as e:
+        raise ScenarioError(f"{bad}: cannot read its header ({type(e).__name__})") from None
+    return header, rest[n:]
+
+
+def read_scenario(path):
+    """The validated scenario of a saved run, without loading torch (what the app checks first)."""
+    from engine.config import validate
+
+    header, _ = _verified(path)
+    if not isinstance(header.get("scenario"), dict):
+        raise ScenarioError(f"{path}: not a genstep run file: it has no scenario")
+    return validate(header["scenario"], f"{path} (its scenario)")
 
 
 def load(path, device: str | None = None):
     """The Session saved in `path`, ready to continue exactly where it stopped."""
-    from engine.config import validate
+    import torch
+
+    from engine.frame import Event, Note
     from engine.history import Series
     from engine.session import Session, _Pending
 
-    header, blob = _read(path)
+    header, raw = _verified(path)
     try:
-        sc = validate(header["scenario"], f"{path} (its scenario)")
+        blob = _unpack(torch.load(io.BytesIO(raw), weights_only=True))
+    except Exception as e:  # noqa: BLE001 - a well-formed checksum over a malformed file: say so
+        raise ScenarioError(f"{path}: not a genstep run file: cannot read its contents ({type(e).__name__})") from None
+    sc = read_scenario(path)
+    try:
         s = Session(sc, seed=int(header["seed"]), device=device or header["device"])
         for step, knob, value in header["scheduled"]:
             s._pending.append(_Pending(int(step), knob, s._coerce(knob, value), "scheduled"))

@@ -83,6 +83,8 @@ def _int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {_shown(text)}") from None
 
 
+            t.add_argument("--load", default=None, metavar="FILE.genstep",
+                           help="continue a run saved with --save or the app's S key")
 def _seed(text: str) -> int:
     v = _int(text)
     if not -(2**63) <= v < 2**63:  # torch's generators take 64 bits
@@ -169,6 +171,13 @@ def _tui(args) -> int:
         if run is not None:
             run.wait_valid()
     except BaseException:
+    load = getattr(args, "load", None)
+    if load:
+        if scenario:
+            raise ValueError("--load FILE continues a saved run with its own lesson: give no SCENARIO")
+        if not str(load).endswith(".genstep"):
+            raise ValueError(f"--load {load}: expected a run file ending in .genstep (saved with --save or S)")
+        scenario = load
         if run is not None:
             run.join(5.0)
         raise

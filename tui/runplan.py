@@ -50,7 +50,6 @@ def parse_fork(text: str, sc) -> Fork:
 
 
 def make_plan(args, sc, start_step: int = 0) -> Plan:
-    from engine.families import FAMILIES
     from engine.lesson import Until
     from engine.records import RecordError
 
@@ -59,11 +58,7 @@ def make_plan(args, sc, start_step: int = 0) -> Plan:
         if f.step < start_step:
             raise ScenarioError(f"--fork {shorten(repr(f.text))}: step {f.step} is before the loaded run's step {start_step}")
     if args.until:
-        plan.until = Until(args.until)
-        known = FAMILIES[sc.family].metrics
-        if plan.until.metric != "step" and plan.until.metric not in known:
-            raise ScenarioError(f"--until {shorten(repr(args.until))}: {plan.until.metric!r} is never reported by the "
-                                f"{sc.family} family (its metrics: {', '.join(known)}, or step)")
+        plan.until = Until(args.until, family=sc.family)
     if args.save:
         p = Path(args.save)
         parent = p.parent if str(p.parent) else Path(".")
@@ -77,13 +72,9 @@ def make_plan(args, sc, start_step: int = 0) -> Plan:
 
 def check_until_seen(plan: Plan, session) -> None:
     """After the first probe, a condition on a metric this lesson never reports can never hold: say so."""
-    u = plan.until
-    if u is None or u.metric == "step" or session.steps < session.scenario.probe.every:
-        return
-    if u.metric not in session.latest():
-        reported = ", ".join(sorted(session.latest())) or "none"
-        raise ScenarioError(f"--until {shorten(repr(u.text))}: this lesson does not report {u.metric} "
-                            f"(it reports: {reported}); the condition can never hold")
+    why = plan.until.unreported(session) if plan.until is not None else ""
+    if why:
+        raise ScenarioError(why)
 
 
 def fork_due(plan: Plan, session) -> None:

@@ -20,9 +20,21 @@ SessionOpener = Callable[[str, int, str, Sequence[str]], tuple[Any, Any]]
 def validate(name: str, overrides: Sequence[str] = ()) -> Any:
     """The lesson's Scenario: a shipped name or a TOML path, with dotted overrides; ScenarioError
     (one line naming the file, the field and what was expected) when it is not valid."""
+    if is_run_file(name):  # a saved run: its own scenario, checked without torch
+        from engine.errors import ScenarioError
+        from engine.runfile import read_scenario
+
+        if overrides:
+            raise ScenarioError(f"{name}: a saved run keeps its own scenario (no --set)")
+        return read_scenario(name)
     from engine.catalog import load_scenario
 
     return load_scenario(name, list(overrides))
+
+
+def is_run_file(name: str) -> bool:
+    """A saved run (`--save`, the app's S key) rather than a lesson."""
+    return str(name).endswith(".genstep")
 
 
 def open_session(name: str, seed: int = 0, device: str = "auto", overrides: Sequence[str] = (),
@@ -34,7 +46,12 @@ def open_session(name: str, seed: int = 0, device: str = "auto", overrides: Sequ
         scenario = validate(name, overrides)
     from engine.session import Session, use_one_cpu_thread
 
-    session = Session(scenario, seed=seed, device=device)
+    if is_run_file(name):  # continue it exactly where it was saved
+        from engine.runfile import load
+
+        session = load(name, None if device == "auto" else device)
+    else:
+        session = Session(scenario, seed=seed, device=device)
     if session.device == "cpu":
         use_one_cpu_thread()
     return scenario, session

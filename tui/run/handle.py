@@ -33,6 +33,8 @@ class RunState:
     speed: int = 1  # steps per tick while running
     checkpoints: tuple[int, ...] = ()  # the steps `g` can rewind to
     ended: bool = False  # the run is over for good (its process died): only another lesson helps
+    notice: str = ""  # the newest thing the loop has to say (e.g. "modes <= 2: held at step 812")
+    until: str = ""  # the condition the run is playing until, while it does
 
 
 Watcher = Callable[[RunState, Any], None]  # (state, newest Frame or None before the first)

@@ -78,6 +78,50 @@ def _set_speed(driver: "LocalRun", session: Any, speed: int) -> int:
     return driver.speed
 
 
+def _branches(driver: "LocalRun") -> Any:
+    """The run's Branches, made on the first fork (a lone Session until then)."""
+    from tui.run.branches import Branches
+
+    if not isinstance(driver.session, Branches):
+        driver.session = Branches(driver.session)
+    return driver.session
+
+
+def _fork(driver: "LocalRun", session: Any) -> str:
+    return _branches(driver).fork()
+
+
+def _select(driver: "LocalRun", session: Any, index: int) -> str:
+    return _branches(driver).select(index)
+
+
+def _close(driver: "LocalRun", session: Any) -> str:
+    return _branches(driver).close()
+
+
+def _until(driver: "LocalRun", session: Any, text: str) -> str:
+    """Run until the condition holds (the notes' language, or `step >= N`); refused when this
+    family never reports the metric."""
+    from engine.lesson import Until
+
+    driver.until = Until(text, family=getattr(driver.scenario, "family", None))
+    driver.notice = ""
+    driver.running = session.status == "ok"
+    return driver.until.text
+
+
+def _save(driver: "LocalRun", session: Any, path: str) -> str:
+    from engine import runfile
+
+    return str(runfile.save(getattr(session, "current", session), path))
+
+
+def _command(driver: "LocalRun", session: Any, name: str, overrides: list[str]) -> str:
+    from engine import runfile
+
+    return runfile.replay_command(getattr(session, "current", session), name, overrides)
+
+
 def _restart(method: str) -> Callable[..., Any]:
     def op(driver: "LocalRun", session: Any, *args: Any) -> Any:
         driver.cancel_steps()
@@ -100,6 +144,12 @@ OPS: dict[str, Callable[..., Any]] = {
     "reseed": _restart("reseed"),
     "export": lambda d, s, path: (s.write_metrics(path), None)[1],
 }
+    "fork": _fork,
+    "select": _select,
+    "close": _close,
+    "until": _until,
+    "save": _save,
+    "command": _command,
 
 
 class LocalRun:
@@ -131,6 +181,8 @@ class LocalRun:
         self._window = (0.0, 0)  # (start, steps) of the current steps/s window
         self._watchers: list[Watcher] = []  # told of every new state, from the loop's thread
 
+        self.until: Any = None  # engine.lesson.Until while running until a condition holds
+        self.notice = ""  # the last thing the loop has to tell (e.g. the condition held)
     # -- called from the UI thread (watch: before `run()` starts) -----------------------------
 
     def watch(self, callback: Watcher) -> None:
@@ -224,7 +276,8 @@ class LocalRun:
         while done < budget and not self._stop.is_set():
             chunk = max(1, min(budget - done, int(CHUNK_S / max(self._per_step, 1e-6))))
             t0 = time.monotonic()
-            n = self.session.step(chunk)
+            until = self.until
+            n = self.session.step(chunk, until=until) if until is not None else self.session.step(chunk)
             elapsed = time.monotonic() - t0
             if n:
                 self._per_step = 0.7 * self._per_step + 0.3 * elapsed / n
@@ -234,6 +287,15 @@ class LocalRun:
             if self.pending:
                 self.pending = max(0, self.pending - n)
             if self.session.status != "ok" or n < chunk:
+            if until is not None and until.met_at is not None:
+                self.notice = f"{until.text}: held at step {until.met_at}"
+                self.until, self.running, self.pending = None, False, 0
+                self._dirty = True
+                return
+            if until is not None and (missing := until.unreported(self.session)):
+                self.notice = missing
+                self.until, self.running, self.pending = None, False, 0
+                return
                 self._note_divergence()
                 return
             self._maybe_publish()
@@ -294,7 +356,8 @@ class LocalRun:
     def _tell(self, ended: bool = False) -> None:
         """Tell the watchers if the state changed (a new frame changes `version`)."""
         state = RunState(self.version, self.running, self.rate, self.diverged, self.last_good, self.pending,
-                         self.speed, tuple(self.checkpoints), ended)
+                         self.speed, tuple(self.checkpoints), ended, self.notice,
+                         self.until.text if self.until is not None else "")
         if state == self.state:
             return
         self.state = state

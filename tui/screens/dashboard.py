@@ -40,6 +40,7 @@ from tui.widgets.picture import PicturePanel
 from tui.widgets.status import KnobBar, ProblemBar, StatusBar
 
 from .dialogs import TextDialog, keys_text
+from .compare_keys import CompareKeys
 from .run_keys import RunKeys, knob_info
 
 POLL_S = 0.1  # the panels are redrawn at most this often, and only after a new state
@@ -47,7 +48,7 @@ LOW_BANDWIDTH_POLL_S = 0.33
 MIN_SIZE = (60, 20)  # below this the panels cannot be read: the screen says so instead
 
 
-class DashboardScreen(RunKeys, Screen):
+class DashboardScreen(RunKeys, CompareKeys, Screen):
     """Status, knobs, the picture, curves, lesson panels, notes; the panels shown grow with the terminal."""
 
     BINDINGS = [
@@ -81,6 +82,12 @@ class DashboardScreen(RunKeys, Screen):
         Binding("q", "quit", "Quit"),
     ]
 
+        Binding("f", "fork", "Fork", show=False),
+        Binding("w", "switch_branch", "Swap branch (the knob keys act on it)", show=False),
+        Binding("x", "close_branch", "Close the selected fork", show=False),
+        Binding("u", "until", "Run until a condition holds…", show=False),
+        Binding("S", "save_run", "Save the run (genstep tui --load FILE continues it)", show=False),
+        Binding("y", "replay_command", "The command that replays this run", show=False),
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
@@ -137,6 +144,7 @@ class DashboardScreen(RunKeys, Screen):
         self._waiting: Any = None  # the newest Frame come with a RunUpdated, not drawn yet
         self._redraw_due = False  # a redraw is scheduled
         self._last_redraw = 0.0
+        self._seen_notice = ""
         self._stopping = threading.Event()
         self._train_done = threading.Event()
 
@@ -285,6 +293,9 @@ class DashboardScreen(RunKeys, Screen):
 
     def show_frame(self, frame: Any) -> None:
         """Hand a Frame to every panel (also used by tests with fixed frames)."""
+        if state.notice and state.notice != self._seen_notice:  # e.g. a run-until condition held
+            self.notify(state.notice, title="run until", timeout=8, markup=False)
+        self._seen_notice = state.notice
         self.frame = frame
         status = self.query_one(StatusBar)
         status.step, status.seed, status.device = frame.step, frame.seed, frame.device

@@ -17,6 +17,8 @@ from tui.render.charts import Marker, Series, line_chart
 
 from tui.views import ViewSet
 
+BRANCH_COLORS = (colors.CATEGORICAL[0], colors.CATEGORICAL[1], colors.CATEGORICAL[3], colors.CATEGORICAL[6])
+
 from .chart import ChartView
 
 def knob_label(knob: str, value) -> str:
@@ -43,6 +45,8 @@ class CurvesPanel(ChartView):
         """Every series with its latest value; where that does not fit the border, names only
         (cutting the last series off would hide the one a lesson may be about)."""
         room = max(0, self.size.width - 4) if self.size.width else 10_000
+        if len(frame.branches) > 1:
+            return self._branch_legend(frame, room)
         for with_values in (True, False):
             text = Text(no_wrap=True, overflow="ellipsis")
             view = self.views.for_frame(frame)
@@ -57,18 +61,42 @@ class CurvesPanel(ChartView):
                 break
         return text
 
+    def _branch_legend(self, frame: Frame, room: int) -> Text:
+        """Compare mode: each branch in its colour with its knob change; then which dash is which metric."""
+        names = self._names(frame)[1]
+        for with_values in (True, False):
+            text = Text(no_wrap=True, overflow="ellipsis")
+            for k, b in enumerate(frame.branches):
+                if len(text):
+                    text.append("  ")
+                text.append("━ ", style=colors.style_of(int(BRANCH_COLORS[k]), 0))
+                value = b.metrics.get(names[0]) if with_values and names else None
+                text.append(b.branch + (f" {fmt_value(value)}" if value is not None else ""))
+            if len(names) > 1:
+                text.append("  (" + ", ".join(f"{'━' if i == 0 else '┅'} {n}" for i, n in enumerate(names)) + ")")
+            if text.cell_len <= room:
+                break
+        return text
+
     def draw(self, frame: Frame, width: int, height: int) -> Canvas:
         title, names = self._names(frame)
         self.set_title(title)
         series = []
         last = float(frame.step)
         view = self.views.for_frame(frame)
-        for i, name in enumerate(names):
-            curve = frame.history[name]
-            color, dashed = view.style(name, i)
-            series.append(Series(name, curve.steps, curve.values, int(color), dashed))
-            if len(curve.steps):
-                last = max(last, float(curve.steps[-1]))
+        branches = frame.branches if len(frame.branches) > 1 else (frame,)
+        for k, b in enumerate(branches):
+            for i, name in enumerate(names):
+                curve = b.history.get(name)
+                if curve is None:
+                    continue
+                if len(branches) > 1:  # a colour per branch, a dash per metric
+                    color, dashed = BRANCH_COLORS[k], i > 0
+                else:
+                    color, dashed = view.style(name, i)
+                series.append(Series(name, curve.steps, curve.values, int(color), dashed))
+                if len(curve.steps):
+                    last = max(last, float(curve.steps[-1]))
         markers = [Marker(e.step, knob_label(e.knob, e.new)) for e in frame.events]
         if last > frame.step:
             markers.append(Marker(frame.step, f"now {frame.step}", colors.NOW))

@@ -8,6 +8,7 @@ import numpy as np
 from rich.text import Text
 
 from engine.frame import Frame
+from tui.render import colors
 from tui.render.canvas import Canvas
 from tui.views import ViewSet
 
@@ -48,4 +49,38 @@ class PicturePanel(ChartView):
         return self.views.for_frame(frame).picture_legend(self, frame)
 
     def draw(self, frame: Frame, width: int, height: int) -> Canvas:
-        return self.views.for_frame(frame).picture(self, frame, width, height)
+        view = self.views.for_frame(frame)
+        branches = frame.branches
+        if len(branches) < 2:
+            return view.picture(self, frame, width, height)
+        if width < SIDE_BY_SIDE_MIN * len(branches) or height < 6:  # one at a time; w swaps
+            canvas = view.picture(_Titled(self), frame, width, height)
+            self.set_title(f"{frame.branch} (w swaps) · {_Titled.last}")
+            return canvas
+        canvas = Canvas(width, height)
+        cols = width // len(branches)
+        for i, b in enumerate(branches):
+            mark = "▶ " if i == frame.selected else "  "
+            canvas.text(i * cols + 1, 0, (mark + b.branch)[: cols - 2], colors.NOW if i == frame.selected else 0)
+            canvas.paste(view.picture(_Titled(self), b, cols - 1, height - 1), i * cols, 1)
+        self.set_title(f"branches side by side · {_Titled.last} (w selects)")
+        return canvas
+
+
+SIDE_BY_SIDE_MIN = 26  # columns a branch's picture needs to be read beside another (two fit at 120x36)
+
+
+class _Titled:
+    """The panel as a view sees it while drawing one branch: its title is kept, not shown, and a
+    slow layer is not held (each branch has its own)."""
+
+    last = ""
+
+    def __init__(self, panel: PicturePanel) -> None:
+        self.show_heat, self.show_arrows = panel.show_heat, panel.show_arrows
+
+    def set_title(self, title: str) -> None:
+        _Titled.last = title
+
+    def hold(self, layer):
+        return layer
