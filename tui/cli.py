@@ -59,6 +59,23 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--width", type=_nonneg_int, default=None)
     pl.add_argument("--height", type=_nonneg_int, default=None)
 
+    sw = sub.add_parser("sweep", help="run a scenario over many seeds and a grid of knob values")
+    sw.add_argument("scenario", help="a shipped name (genstep list) or a path to a .toml file")
+    sw.add_argument("--seeds", default="0", metavar="A-B[,C]", help="seeds, e.g. 0-49 or 0-4,10 (default 0)")
+    sw.add_argument("--grid", action="append", default=[], metavar="KNOB=V1,V2",
+                    help="a knob's values, e.g. beta=0.03,0.3,1 (repeatable: the product of the grids)")
+    sw.add_argument("--steps", type=_nonneg_int, default=None, help="steps per run (default: the lesson's horizon)")
+    sw.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    sw.add_argument("--at", dest="at", action="append", default=[], metavar="STEP:KNOB=VALUE")
+    sw.add_argument("--workers", type=_nonneg_int, default=None, help="runs at once (default: the CPUs)")
+    sw.add_argument("--backend", choices=("local", "ray"), default="local",
+                    help="local: a process pool here (default); ray: tasks on a Ray cluster")
+    sw.add_argument("--address", default=None, help="ray: the cluster to join (default: start a local one)")
+    sw.add_argument("--out", required=True, metavar="FILE.jsonl", help="one line per finished run")
+    sw.add_argument("--resume", action="store_true", help="keep the runs already in --out and run the rest")
+    sw.add_argument("--metrics", default=None, help="comma-separated metrics for the table (default: all)")
+    sw.add_argument("--json", action="store_true", help="print the summary as one JSON object, last on stdout")
+
     for name, helptext in (("tui", "the app (the default with no command)"), ("serve", "serve the app in a browser")):
         t = sub.add_parser(name, help=helptext)
         t.add_argument("scenario", nargs="?", default=None)
@@ -66,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
             t.add_argument("--seed", type=_seed, default=0)
             t.add_argument("--device", default="auto")
             t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+            t.add_argument("--load", default=None, metavar="FILE.genstep",
+                           help="continue a run saved with --save or the app's S key")
         else:
             t.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
             t.add_argument("--port", type=_nonneg_int, default=8000)
@@ -83,8 +102,6 @@ def _int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {_shown(text)}") from None
 
 
-            t.add_argument("--load", default=None, metavar="FILE.genstep",
-                           help="continue a run saved with --save or the app's S key")
 def _seed(text: str) -> int:
     v = _int(text)
     if not -(2**63) <= v < 2**63:  # torch's generators take 64 bits
@@ -119,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
             from tui.headless import plot
 
             return plot(args.file, args.metrics, args.width, args.height)
+        if cmd == "sweep":
+            from tui.sweep import sweep
+
+            return sweep(args)
         if cmd == "serve":
             if args.scenario:  # a bad name or file is a usage error (exit 2) before serving anything
                 from engine.catalog import load_scenario
@@ -150,6 +171,13 @@ def _tui(args) -> int:
     window opens, and the first paint does not wait for the validation (pydantic) or torch."""
     scenario, seed = getattr(args, "scenario", None), getattr(args, "seed", 0)
     device, overrides = getattr(args, "device", "auto"), getattr(args, "overrides", [])
+    load = getattr(args, "load", None)
+    if load:
+        if scenario:
+            raise ValueError("--load FILE continues a saved run with its own lesson: give no SCENARIO")
+        if not str(load).endswith(".genstep"):
+            raise ValueError(f"--load {load}: expected a run file ending in .genstep (saved with --save or S)")
+        scenario = load
     # numpy's OpenBLAS starts a spinning thread per core at import (70 ms of CPU on the other
     # core, the one the training process needs); neither process does BLAS work worth a thread
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -171,13 +199,6 @@ def _tui(args) -> int:
         if run is not None:
             run.wait_valid()
     except BaseException:
-    load = getattr(args, "load", None)
-    if load:
-        if scenario:
-            raise ValueError("--load FILE continues a saved run with its own lesson: give no SCENARIO")
-        if not str(load).endswith(".genstep"):
-            raise ValueError(f"--load {load}: expected a run file ending in .genstep (saved with --save or S)")
-        scenario = load
         if run is not None:
             run.join(5.0)
         raise
