@@ -8,6 +8,7 @@ in `tui.run.messages`). Nothing here imports textual.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections import deque
@@ -146,4 +147,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    code = main(sys.argv[1:])
+    # all is said (Bye); skip the interpreter's teardown, which with torch loaded took 2-5 s of a
+    # loaded 2-core machine and so held up the app's quit (it waits for this process to end)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
