@@ -7,7 +7,7 @@ Run alone: .venv/bin/python bench/bench_render.py [--fake]   (or `python -m benc
 2. the whole Textual pipeline, headless: hand the frame to the panels and have the compositor
    render every visible line (what one redraw tick costs the UI thread, terminal output aside);
    this is `frame_ms_p50` (at 120x36);
-3. everything the UI thread does for one new frame until it is idle again (the poll's
+3. everything the UI thread does for one new frame until it is idle again (the redraw's
    show_frame, every refresh it sets off, the compositor), less the same wait with no new frame.
 
 Times are CPU time of the thread that draws (`time.thread_time`), medians; the wall-clock time is
@@ -121,7 +121,7 @@ async def bench_pipeline(frame, size, n=30) -> dict[str, float]:
             f = dataclasses.replace(frame, step=frame.step + i + 1)
             await pilot.pause()
             c, w = time.thread_time(), time.perf_counter()
-            screen.show_frame(f)  # what the poll timer does with a new frame
+            screen.show_frame(f)  # what a redraw does with a new frame
             app.screen._compositor.render_update(full=True)  # every visible line, through Textual
             cpu.append(time.thread_time() - c)
             wall.append(time.perf_counter() - w)

@@ -31,7 +31,7 @@ def aio(test):
 
 
 async def until(pilot, condition, timeout=5.0):
-    """Let the app run until `condition()` holds (the worker and the poll timer are real)."""
+    """Let the app run until `condition()` holds (the worker and the redraw timer are real)."""
     for _ in range(int(timeout / 0.02)):
         if condition():
             return
