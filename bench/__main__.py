@@ -3,7 +3,7 @@ last line, one JSON object with the headline figures.
 
     python -m bench                       # everything (~6-9 minutes on 2 loaded cores)
     python -m bench --quick               # fewer repeats, 20,000 steps for the memory figure
-    python -m bench --only engine,rewind  # some of: engine tui frame bytes first_frame rewind rss gpu
+    python -m bench --only engine,rewind  # some of: engine tui frame bytes first_frame rewind rss gpu sweep
     python -m bench --only gpu            # just the CUDA-against-CPU figure (null without a GPU)
     python -m bench --details out.json    # also write every measured number, and the machine, to a file
     python -m bench --only tui --what-if  # the app's speed beside one that trains in a thread (the earlier design)
@@ -35,6 +35,7 @@ FIGURES = {
     "rewind": ("rewind_1000_s", ("<=", 0.5)),
     "rss": ("rss_growth_mb", ("<=", 50.0)),
     "gpu": ("gpu", None),
+    "sweep": ("sweep_speedup_2", (">=", 1.8)),
 }
 KEY_TO_NAME = {key: name for name, (key, _) in FIGURES.items()}
 
@@ -196,6 +197,10 @@ def main(argv=None) -> int:
             from bench.app_bench import tui_vs_headless
 
             run("tui", tui_vs_headless, quick, a.what_if, quiet=True)
+        if "sweep" in names:  # two workers need both cores: the memory run waits
+            from bench.sweep_bench import sweep_speedup
+
+            run("sweep", sweep_speedup, quick, quiet=True)
         if "gpu" in names:
             from bench.engine_bench import gpu
 

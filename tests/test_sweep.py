@@ -189,3 +189,36 @@ def test_ctrl_c_stops_the_sweep_and_keeps_every_finished_line(tmp_path):
     records = lines(out)  # every line whole
     assert 2 <= len(records) < 41 and all(x["status"] == "ok" for x in records)
     assert f"interrupted: {len(records)} of 41 runs are in {out}; --resume runs the rest" in stderr
+
+
+def _record(seed, beta, status, kl):
+    return {"seed": seed, "knobs": {"beta": beta}, "status": status, "steps": 10, "final": {"kl": kl}}
+
+
+def test_summary_by_hand_skips_runs_that_did_not_finish_ok_and_a_rerun_replaces_its_failure():
+    from engine.sweep import summarize
+
+    records = [_record(0, 0.1, "ok", 1.0), _record(1, 0.1, "error", None), _record(2, 0.1, "ok", 4.0),
+               _record(3, 0.1, "diverged", 100.0), _record(1, 0.1, "ok", 7.0),  # seed 1 rerun on --resume
+               _record(0, 3.0, "ok", 0.5)]
+    low, high = summarize(records, [{"beta": 0.1}, {"beta": 3.0}], ["kl"])
+    # seeds 0, 1, 2 ok with kl 1, 7, 4: mean 4, sd sqrt((9 + 9 + 0) / 2) = 3; seed 3 diverged
+    assert (low["runs"], low["ok"], low["diverged"], low["error"], low["ok_fraction"]) == (4, 3, 1, 0, 0.75)
+    assert low["metrics"]["kl"] == {"n": 3, "mean": 4.0, "sd": 3.0, "min": 1.0, "max": 7.0}
+    assert high["metrics"]["kl"] == {"n": 1, "mean": 0.5, "sd": None, "min": 0.5, "max": 0.5}
+
+
+def test_plot_draws_a_sweep_file_against_its_grid_variable_with_error_bars(tmp_path):
+    path = tmp_path / "s.jsonl"
+    kls = {0.03: (1.9, 2.1, 2.0), 1.0: (0.9, 1.1, 1.0), 10.0: (0.05, 0.07, 0.06)}
+    path.write_text("".join(json.dumps(_record(seed, beta, "ok", v)) + "\n"
+                            for beta, vs in kls.items() for seed, v in enumerate(vs)))
+    r = genstep("plot", str(path), "--metrics", "kl", "--width", "70", "--height", "14")
+    assert r.returncode == 0, r.stderr
+    assert "kl: mean ± 1 sd over up to 3 seeds (status ok)" in r.stdout
+    assert "beta (log scale)" in r.stdout
+    ticks = r.stdout.rstrip("\n").splitlines()[-2].split()
+    assert ticks == ["0.03", "1", "10"]  # the grid's own values
+    assert "│" in r.stdout  # error bars (0.1 either way at beta 0.03 and 1)
+    bad = genstep("plot", str(path), "--metrics", "modes")
+    assert bad.returncode == 2 and "no metric modes (present: kl)" in bad.stderr

@@ -82,7 +82,7 @@ def _series(records: list[dict]) -> tuple[str | None, dict[str, list[dict]]]:
     x, rest = knobs[0], knobs[1:]
     series: dict[str, list[dict]] = {}
     for r in records:
-        label = ", ".join(f"{k}={r['knobs'].get(k)}" for k in rest) or "mean ± sd"
+        label = ", ".join(f"{k}={r['knobs'].get(k)}" for k in rest)
         point = r["knobs"]
         if point not in series.setdefault(label, []):
             series[label].append(point)
@@ -133,11 +133,14 @@ def _draw(plt, records, x, series, name) -> None:
         log = lo > 0 and hi / lo >= 100  # a grid spread over decades (beta 0.03..10) reads on a log axis
         if log:
             plt.xscale("log")
+        shown = sorted(set(values))
+        plt.xticks([float(v) for v in shown], [f"{v:g}" for v in shown])  # the grid's own values
     else:  # a choice knob: one slot per value, in the grid's order
         order = list(dict.fromkeys(values))
         pos = {v: float(i) for i, v in enumerate(order)}
         plt.xticks(list(pos.values()), [str(v) for v in order])
-    markers = ["braille"] if sys.stdout.isatty() else ["x", "+", "o", "*", "dot"]
+    line = "braille" if sys.stdout.isatty() else "dot"
+    dots = ["o", "x", "+", "*", "#"]
     seeds = 0
     for i, (label, points) in enumerate(series.items()):
         rows = summarize(records, points, [name])
@@ -148,7 +151,10 @@ def _draw(plt, records, x, series, name) -> None:
         seeds = max(seeds, max(s["n"] for _, s in pts))
         xs, ys = [p for p, _ in pts], [s["mean"] for _, s in pts]
         err = [s["sd"] or 0.0 for _, s in pts]
-        plt.error(xs, ys, yerr=err, label=None if len(series) == 1 else label)
-        plt.plot(xs, ys, marker=markers[i % len(markers)], label=label)
+        plt.error(xs, ys, yerr=err)  # the bars: one sd each way
+        plt.plot(xs, ys, marker=line, label=None)
+        # the means, at the grid values; a legend only when there are series to tell apart (the
+        # title says what a lone one is, and a legend box would hide the top-left point)
+        plt.scatter(xs, ys, marker=dots[i % len(dots)], label=label if len(series) > 1 else None)
     plt.xlabel(x + (" (log scale)" if log else ""))
     plt.title(f"{name}: mean ± 1 sd over up to {seeds} seeds (status ok)")
