@@ -154,7 +154,7 @@ def _app_processes(server: subprocess.Popen) -> list[psutil.Process]:
     return found
 
 
-def test_the_served_app_starts_on_click_takes_keys_and_quits(served, browser):
+def test_the_served_app_starts_on_click_takes_keys_and_quits(browser, served):
     url, server, log = served
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     requests: list[str] = []
