@@ -36,6 +36,7 @@ class AeModel(_Strict):
 class AeTrain(_Strict):
     lr: Annotated[float, Field(gt=0, le=10)] = 1e-3
     optimizer: Literal["adam", "rmsprop", "sgd"] = "adam"
+    betas: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.9, 0.999)  # Adam's
     # deterministic: z = mu(x), no sampling, and no KL in the loss (a point posterior has infinite
     # KL to the prior), whatever beta says: the plain autoencoder. stochastic: z ~ N(mu, sd^2) and
     # loss = distortion + beta * rate: the beta-VAE (beta = 1: the VAE and its ELBO).

@@ -50,7 +50,7 @@ class Autoencoder(Family):
         self.encoder = mlp([2] + [m.hidden] * m.depth + [2 * m.latent], gen)
         self.decoder = GaussianDecoder(m.latent, m.hidden, m.depth, m.decoder_sd, m.learn_sd, gen)
         params = list(self.encoder.parameters()) + list(self.decoder.parameters())
-        self.opt = make_optimizer(t.optimizer, params, t.lr)
+        self.opt = make_optimizer(t.optimizer, params, t.lr, t.betas)
         self.batch = sc.data.batch
         n = sc.probe.samples
         self.probe_real, self.probe_labels = data.sample(n, probe_gen)
