@@ -24,19 +24,21 @@ def _num(v) -> str:
 def print_table(summary: dict, points: list[dict]) -> None:
     """One block per grid point: how many of its seeds finished ok, then each metric's mean, sd,
     min and max over those seeds."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
     knobs = list(points[0]) if points else []
     t = Table(title=f"{summary['scenario']} sweep: {summary['seeds']} seeds x {len(points)} grid "
                     f"point{'s' if len(points) != 1 else ''}, {summary['steps']} steps ({summary['out']})",
-              caption="mean, sd (n-1), min, max: over the seeds with status ok", show_header=True)
+              caption="ok: seeds that finished ok (share); mean, sd (n-1), min, max over those seeds",
+              box=box.SIMPLE_HEAD, show_header=True)
     for k in knobs:
-        t.add_column(k, justify="right", style="bold")
-    t.add_column("ok", justify="right")
-    t.add_column("metric")
+        t.add_column(k, justify="right", style="bold", no_wrap=True)
+    t.add_column("ok", justify="right", no_wrap=True)
+    t.add_column("metric", no_wrap=True)
     for col in ("mean", "sd", "min", "max"):
-        t.add_column(col, justify="right")
+        t.add_column(col, justify="right", no_wrap=True)
     for i, g in enumerate(summary["groups"]):
         if i:
             t.add_section()
@@ -48,6 +50,8 @@ def print_table(summary: dict, points: list[dict]) -> None:
             cells = [_num(s.get(c)) for c in ("mean", "sd", "min", "max")]
             t.add_row(*(lead if j == 0 else [""] * len(lead)), name, *cells)
     con = Console()
+    if not con.is_terminal:  # a pipe or a file: the table at its natural width, not cut to 80
+        con = Console(width=200)
     con.print(t)
     st = summary["statuses"]
     con.print(f"{summary['ran']} runs in {summary['elapsed_s']:.1f} s"
