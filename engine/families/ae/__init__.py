@@ -66,7 +66,7 @@ METRICS = {
             "2018); absent while the encoder is deterministic, whose point posterior has infinite rate; nats",
     "distortion": "-log p(x given z), one z per point (z = mu with a deterministic encoder): how badly "
                   "the code describes x; nats/point",
-    "elbo": "-(rate + distortion), the evidence lower bound with beta = 1; never above -H(data) (the "
+    "elbo": "-(rate + distortion), the evidence lower bound with beta = 1; on average never above -H(data) (the "
             "rate-distortion panel's line); nats/point",
     "active_units": "latent dimensions whose posterior mean varies over the data with variance ≥ 0.01 "
                     "(Burda et al. 2016); count",
