@@ -103,6 +103,24 @@ def test_a_training_process_that_dies_is_reported_not_waited_for(remote):
         d.call("steps", 1).result(5)
 
 
+def test_a_message_the_app_cannot_read_ends_the_run_with_the_reason(remote, monkeypatch):
+    """E.g. a training process started from files changed since the app imported them: the app
+    says so and stops the process, instead of a reading thread dying in silence."""
+    import threading
+
+    import tui.pipe
+
+    d = remote()
+    d.wait_valid()
+    d.go()
+    monkeypatch.setattr(tui.pipe, "_records", lambda: {})  # this app knows no Frame records
+    threading.Thread(target=d.run, daemon=True).start()
+    wait(lambda: d.finished.is_set(), timeout=30)
+    assert d.state.ended and not d.state.running
+    assert d.state.diverged == ("the training process sent what this app cannot read "
+                                "(refused a record named 'Frame')")
+
+
 def test_frames_of_every_family_cross_the_pipe_unchanged():
     import dataclasses
     import math

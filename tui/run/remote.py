@@ -201,6 +201,11 @@ class RemoteRun:
                     if not self._stopped:
                         self._tell(replace(self.state, running=False, pending=0, diverged=self._died(), ended=True))
                     break
+                except (TypeError, ValueError) as exc:  # refused by the pipe, or a record of other fields:
+                    self.stop()  # a child running other code than this app (the files changed meanwhile)
+                    self._tell(replace(self.state, running=False, pending=0, ended=True,
+                                       diverged=f"the training process sent what this app cannot read ({exc})"))
+                    break
                 if isinstance(message, State):
                     if message.frame is not None:
                         self.latest = message.frame
