@@ -143,13 +143,13 @@ OPS: dict[str, Callable[..., Any]] = {
     "reset": _restart("reset"),
     "reseed": _restart("reseed"),
     "export": lambda d, s, path: (s.write_metrics(path), None)[1],
-}
     "fork": _fork,
     "select": _select,
     "close": _close,
     "until": _until,
     "save": _save,
     "command": _command,
+}
 
 
 class LocalRun:
@@ -180,9 +180,9 @@ class LocalRun:
         self._probe_s = 0.0  # measured seconds per frame() probe
         self._window = (0.0, 0)  # (start, steps) of the current steps/s window
         self._watchers: list[Watcher] = []  # told of every new state, from the loop's thread
-
         self.until: Any = None  # engine.lesson.Until while running until a condition holds
         self.notice = ""  # the last thing the loop has to tell (e.g. the condition held)
+
     # -- called from the UI thread (watch: before `run()` starts) -----------------------------
 
     def watch(self, callback: Watcher) -> None:
@@ -286,7 +286,6 @@ class LocalRun:
             self._dirty = self._dirty or n > 0
             if self.pending:
                 self.pending = max(0, self.pending - n)
-            if self.session.status != "ok" or n < chunk:
             if until is not None and until.met_at is not None:
                 self.notice = f"{until.text}: held at step {until.met_at}"
                 self.until, self.running, self.pending = None, False, 0
@@ -296,6 +295,7 @@ class LocalRun:
                 self.notice = missing
                 self.until, self.running, self.pending = None, False, 0
                 return
+            if self.session.status != "ok" or n < chunk:
                 self._note_divergence()
                 return
             self._maybe_publish()

@@ -78,16 +78,16 @@ class DashboardScreen(RunKeys, CompareKeys, Screen):
         Binding("m", "export", "Export metrics", show=False),
         Binding("i", "lesson", "Lesson", show=False),
         Binding("o", "app.pick", "Scenarios", show=False),
-        Binding("question_mark", "help", "Keys"),
-        Binding("q", "quit", "Quit"),
-    ]
-
         Binding("f", "fork", "Fork", show=False),
         Binding("w", "switch_branch", "Swap branch (the knob keys act on it)", show=False),
         Binding("x", "close_branch", "Close the selected fork", show=False),
         Binding("u", "until", "Run until a condition holds…", show=False),
         Binding("S", "save_run", "Save the run (genstep tui --load FILE continues it)", show=False),
         Binding("y", "replay_command", "The command that replays this run", show=False),
+        Binding("question_mark", "help", "Keys"),
+        Binding("q", "quit", "Quit"),
+    ]
+
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
@@ -140,11 +140,11 @@ class DashboardScreen(RunKeys, CompareKeys, Screen):
         self._seen_version = 0
         self._seen_notes = 0
         self._seen_problem = ""
+        self._seen_notice = ""
         self.device_reason = ""  # why the engine picked its device (shown by `?`)
         self._waiting: Any = None  # the newest Frame come with a RunUpdated, not drawn yet
         self._redraw_due = False  # a redraw is scheduled
         self._last_redraw = 0.0
-        self._seen_notice = ""
         self._stopping = threading.Event()
         self._train_done = threading.Event()
 
@@ -287,15 +287,15 @@ class DashboardScreen(RunKeys, CompareKeys, Screen):
             back = f"; b rewinds to step {state.last_good}" if state.last_good is not None else ""
             self.notify(state.diverged + back, title="the run stopped", severity="error", timeout=10, markup=False)
         self._seen_problem = state.diverged
+        if state.notice and state.notice != self._seen_notice:  # e.g. a run-until condition held
+            self.notify(state.notice, title="run until", timeout=8, markup=False)
+        self._seen_notice = state.notice
         if state.version != self._seen_version and self._waiting is not None:
             self._seen_version = state.version
             self.show_frame(self._waiting)
 
     def show_frame(self, frame: Any) -> None:
         """Hand a Frame to every panel (also used by tests with fixed frames)."""
-        if state.notice and state.notice != self._seen_notice:  # e.g. a run-until condition held
-            self.notify(state.notice, title="run until", timeout=8, markup=False)
-        self._seen_notice = state.notice
         self.frame = frame
         status = self.query_one(StatusBar)
         status.step, status.seed, status.device = frame.step, frame.seed, frame.device
