@@ -133,12 +133,21 @@ class Screen:
         found = STATUS.findall(self.text())
         return (int(found[-1][0]), found[-1][1]) if found else None
 
-    def wait(self, what: str, ready, timeout: float) -> None:
+    def ended(self) -> bool:
+        """The page says the app's connection closed (the app quit or died)."""
+        return self.page.evaluate("document.body.classList.contains('-closed')")
+
+    def wait(self, what: str, ready, timeout: float, log: Path) -> None:
         """Until `ready()`; the page's events are taken in while waiting (a plain sleep would not)."""
         deadline = time.monotonic() + timeout
         while not ready():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{what}: not within {timeout:.0f} s; status line last seen: {self.status()}")
+            ended = self.ended()
+            if ended or time.monotonic() > deadline:
+                why = "the app ended first" if ended else f"not within {timeout:.0f} s"
+                tail = ANSI.sub("", self.text())[-1500:]
+                raise AssertionError(f"{what}: {why}; status line last seen: {self.status()}\n"
+                                     f"--- the terminal's last text:\n{tail}\n--- genstep serve's log:\n"
+                                     f"{log.read_text(errors='replace')[-3000:]}")
             self.page.wait_for_timeout(100)
 
 
@@ -167,13 +176,13 @@ def test_the_served_app_starts_on_click_takes_keys_and_quits(browser, served):
     assert not _app_processes(server)
     page.click("#start")
     screen.wait("the lesson's first frame (step 0, on its device) after Start", lambda: screen.status() is not None,
-                LOAD_S)
+                LOAD_S, log)
     assert screen.status() == (0, "paused")
     assert len(_app_processes(server)) >= 1
 
     # space plays: the step count moves
     page.keyboard.press(" ")
-    screen.wait("the step count moving after space", lambda: screen.status()[0] > 0, 30)
+    screen.wait("the step count moving after space", lambda: screen.status()[0] > 0, 30, log)
     assert screen.status()[1] == "running"
 
     # q quits: the app's process ends and the page says so
