@@ -42,10 +42,18 @@ def cell_key(seed: int, knobs: dict) -> tuple:
     return (int(seed), tuple(knobs.items()))
 
 
-def definition(name: str, steps: int, overrides, at) -> dict:
-    """What every line of one sweep shares; a file is resumed only by the same definition."""
-    return {"scenario": name, "steps": int(steps), "set": list(overrides),
-            "at": [f"{s}:{k}={v}" for s, k, v in at]}
+def definition(name: str, steps: int, overrides, at, scenario=None) -> dict:
+    """What every line of one sweep shares; a file is resumed only by the same definition. With
+    the validated `scenario`, a hash of what trains (family, data, model, train, probe) joins it,
+    so a scenario file edited between an interrupted sweep and its --resume is noticed."""
+    out = {"scenario": name, "steps": int(steps), "set": list(overrides), "at": [f"{s}:{k}={v}" for s, k, v in at]}
+    if scenario is not None:
+        import hashlib
+        import json
+
+        what = scenario.model_dump(mode="json", include={"family", "data", "model", "train", "probe"})
+        out["config"] = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:12]
+    return out
 
 
 @lru_cache(maxsize=8)

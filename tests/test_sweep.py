@@ -48,7 +48,8 @@ def test_local_sweep_records_every_cell_with_its_status(local_sweep):
     records = lines(out)
     assert sorted((x["seed"], x["knobs"]["lr_g"]) for x in records) == [(0, 0.001), (0, 10.0), (1, 0.001), (1, 10.0)]
     for x in records:
-        assert x["sweep"] == {"scenario": "tiny-gan", "steps": 50, "set": SET[1::2], "at": []}
+        assert x["sweep"] == {"scenario": "tiny-gan", "steps": 50, "set": SET[1::2], "at": [],
+                              "config": records[0]["sweep"]["config"]}
         if x["knobs"]["lr_g"] == 10:
             assert x["status"] == "diverged" and 0 < x["steps"] < 50
             assert "stopped at step" in x["message"]
@@ -112,6 +113,12 @@ def test_resume_keeps_finished_runs_drops_a_torn_line_and_runs_only_the_rest(tmp
     assert refused.returncode == 2 and "already holds 4 runs; pass --resume" in refused.stderr
     other = genstep(*[a if a != "50" else "60" for a in SWEEP], "--out", str(out), "--resume")
     assert other.returncode == 2 and "is from another sweep (steps 50 there, 60 here)" in other.stderr
+    edited = tmp_path / "edited.jsonl"  # as if the scenario file had changed since (another hidden size)
+    record = lines(first)[0]
+    record["sweep"]["config"] = "0123456789ab"
+    edited.write_text(json.dumps(record) + "\n")
+    refused = genstep(*SWEEP, "--out", str(edited), "--resume")
+    assert refused.returncode == 2 and 'is from another sweep (config "0123456789ab" there' in refused.stderr
     r = genstep(*[a if a != "0-1" else "0-2" for a in SWEEP], "--workers", "2", "--out", str(out), "--resume",
                 "--json", timeout=300)
     assert r.returncode == 0, r.stderr

@@ -100,7 +100,7 @@ def plan(args):
         raise ScenarioError(f"--address {shorten(args.address)}: only with --backend ray")
     path = resolve(args.scenario)  # a file's path travels to the workers whole: their folder may differ
     where = str(path.resolve()) if path.exists() and (path.suffix == ".toml" or "/" in args.scenario) else args.scenario
-    sweep = definition(sc.name, steps, args.overrides, at)
+    sweep = definition(sc.name, steps, args.overrides, at, sc)
     # seed-major: an interrupted sweep has every grid point covered by its first seeds
     cells = [Cell(where, seed, tuple(p.items()), steps, tuple(args.overrides), tuple(at))
              for seed in seeds for p in points]
