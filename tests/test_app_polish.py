@@ -45,7 +45,8 @@ def test_the_vae_latent_panel_draws_nine_clusters_in_nine_colours():
     labels = np.arange(900) % 9
     grid = np.stack([labels % 3 - 1.0, labels // 3 - 1.0], 1)
     latent = (grid + np.random.default_rng(0).normal(0, 0.1, grid.shape)).astype(np.float32)
-    frame = dataclasses.replace(fake_frame(load_scenario("fake-vae")), real_labels=labels, latent=latent)
+    base = fake_frame(load_scenario("fake-vae"))
+    frame = dataclasses.replace(base, real_labels=labels, payload=dataclasses.replace(base.payload, latent=latent))
     canvas = LessonPanel().draw(frame, 60, 14)
     drawn = {int(c) for c in np.unique(canvas.fg)}
     assert {colors.cluster_color(k) for k in range(9)} <= drawn
