@@ -229,3 +229,12 @@ def test_plot_draws_a_sweep_file_against_its_grid_variable_with_error_bars(tmp_p
     assert "│" in r.stdout  # error bars (0.1 either way at beta 0.03 and 1)
     bad = genstep("plot", str(path), "--metrics", "modes")
     assert bad.returncode == 2 and "no metric modes (present: kl)" in bad.stderr
+
+
+def test_a_cell_that_raises_is_its_record_with_status_error_not_the_sweeps_end():
+    from engine.sweep import Cell, run_cell
+
+    record = run_cell(Cell("no-such-lesson", 3, (("beta", 0.5),), 10), {"scenario": "x"})
+    assert (record["seed"], record["knobs"], record["status"], record["final"]) == (3, {"beta": 0.5}, "error", {})
+    assert record["message"].startswith("ScenarioError: unknown scenario 'no-such-lesson'")
+    assert record["sweep"] == {"scenario": "x"}

@@ -143,7 +143,8 @@ def sweep(args) -> int:
             if ctrl_c.requested:
                 status = "interrupted"
         elapsed = time.perf_counter() - t0
-        records = [r for k, r in latest_records(out.records).items() if k in {c.key for c in cells}]
+        wanted = {c.key for c in cells}
+        records = [r for k, r in latest_records(out.records).items() if k in wanted]
     ran = bar.count
     groups = summarize(records, points, metrics)
     summary = {"scenario": sc.name, "out": str(args.out), "status": status, "cells": len(cells),
@@ -161,6 +162,11 @@ def sweep(args) -> int:
         _err(f"interrupted: {len(records)} of {len(cells)} runs are in {args.out}; --resume runs the rest")
         return EXIT_INTERRUPTED
     if status == "aborted":
+        return EXIT_ABORTED
+    failed = [r for r in records if r["status"] == "error"]
+    if failed:  # a cell that raised: the sweep went on, but it is not a result; --resume retries it
+        _err(f"{len(failed)} run{'s' if len(failed) > 1 else ''} failed (seed {failed[0]['seed']}, "
+             f"{json.dumps(failed[0]['knobs'])}: {failed[0].get('message', '')}); --resume runs them again")
         return EXIT_ABORTED
     return EXIT_OK
 
