@@ -6,9 +6,10 @@
   allow. Knob changes are marked on the path, so moving beta shows as the point sliding along the
   frontier. A deterministic encoder has infinite rate: it is drawn as an arrow off the right edge
   at its distortion.
-- The latent plane: the codes (posterior means) of the data points, coloured by cluster, against
-  the prior's contours at 1, 2 and 3 standard deviations; prior mass between the codes is the
-  "holes" the decoder never saw, and the KL of each latent dimension as bars.
+- The latent plane: the codes of the data points, one draw z ~ q(z|x) each (the posterior mean for a
+  deterministic encoder), coloured by the mode of their point, against the prior's contours at 1, 2
+  and 3 standard deviations: the decoder is trained where the codes are, so prior mass without codes
+  is the "holes"; and the KL of each latent dimension as bars.
 
 The picture shows data, reconstructions and decoded prior samples beside one plane; the lesson
 panel (tall terminals) shows the other. `{` / `}` choose the picture's plane: auto (the latent
@@ -123,12 +124,12 @@ def rd_plane(frame: Frame, width: int, height: int) -> Canvas:
 
 
 def latent_plane(frame: Frame, width: int, height: int) -> Canvas:
-    """Codes of the data points by cluster over the prior's 1-2-3 sd circles; KL per dim as bars."""
+    """Codes z ~ q(z|x) of the data points by cluster over the prior's 1-2-3 sd circles; KL per dim as bars."""
     p = frame.payload
     canvas = Canvas(width, height)
     kl = np.asarray(p.kl_per_dim, float)
     bars_w = min(max(3 * len(kl) + 6, 14), width // 3)
-    latent = p.latent
+    latent = p.codes
     reach = max(3.2, float(np.nanpercentile(np.abs(latent), 99))) if len(latent) else 3.2
     lo, hi = -reach * 1.05, reach * 1.05
     theta = np.linspace(0, 2 * np.pi, 720)
@@ -212,7 +213,7 @@ class AeView(VaeView):
         other = "latent" if self._picture_plane(frame) == "rate-distortion" else "rate-distortion"
         if other == "latent":
             cov = frame.metrics.get("latent_coverage")
-            panel.set_title(f"codes vs the prior (rings: 1, 2, 3 sd) · coverage {fmt_value(cov)}")
+            panel.set_title(f"codes z~q(z|x) vs the prior (rings: 1, 2, 3 sd) · coverage {fmt_value(cov)}")
             return latent_plane(frame, width, height)
         rate, dist = frame.metrics.get("rate"), frame.metrics.get("distortion")
         panel.set_title(f"rate {fmt_value(rate) if frame.payload.stochastic else '∞'} · distortion {fmt_value(dist)}")

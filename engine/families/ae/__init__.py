@@ -52,6 +52,8 @@ class AePayload:
     recon: np.ndarray  # reconstructions (decoder means at the posterior mean) of `real` (N, 2)
     latent: np.ndarray  # posterior means (the codes) of `real`, first two dimensions (N, 2)
     latent_sd: np.ndarray  # posterior standard deviations, first two dimensions (N, 2); 0 when deterministic
+    codes: np.ndarray  # one draw z ~ q(z | x) per point of `real` (fixed probe noise), first two dimensions (N, 2):
+    #                    where the decoder is trained; equal to `latent` when deterministic
     kl_per_dim: np.ndarray  # KL of each latent dimension, nats (latent,); inf when deterministic
     stochastic: bool  # the encoder in force at this frame
     entropy: float | None  # the data's differential entropy, nats (mixtures; None otherwise)

@@ -55,6 +55,7 @@ class Autoencoder(Family):
         n = sc.probe.samples
         self.probe_real, self.probe_labels = data.sample(n, probe_gen)
         self.probe_prior = torch.randn(n, m.latent, generator=probe_gen, device=device)
+        self.probe_eps = torch.randn(n, m.latent, generator=probe_gen, device=device)  # codes z ~ q(z | x)
         self.bounds = tuple(float(v) for v in data.bounds)
         self.entropy, self.entropy_se = data_entropy(data)
 
@@ -98,6 +99,7 @@ class Autoencoder(Family):
             recon = self.decoder.show(mu, None) if full else None
         mu_np, lv_np = to_np(mu), to_np(logvar)
         sd_np = np.exp(0.5 * lv_np) if stochastic else np.zeros_like(mu_np)
+        codes = mu_np + sd_np * to_np(self.probe_eps)
         out = {
             "real": to_np(self.probe_real),
             "real_labels": self.probe_labels.cpu().numpy(),
@@ -110,7 +112,7 @@ class Autoencoder(Family):
             two = lambda a: a[:, :2] if self.latent >= 2 else np.concatenate([a, np.zeros_like(a)], axis=1)  # noqa: E731
             kl = metrics.kl_per_dim(mu_np, lv_np) if stochastic else np.full(self.latent, np.inf)
             out["payload"] = AePayload(
-                recon=to_np(recon), latent=two(mu_np), latent_sd=two(sd_np), kl_per_dim=kl.astype(np.float32),
+                recon=to_np(recon), latent=two(mu_np), latent_sd=two(sd_np), codes=two(codes), kl_per_dim=kl.astype(np.float32),
                 stochastic=stochastic, entropy=self.entropy, entropy_se=self.entropy_se,
                 modes=None if self.data.centres is None else len(self.data.centres))
         return out
