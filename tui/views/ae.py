@@ -35,7 +35,7 @@ from tui.views.base import STYLES, Panel
 from tui.views.vae import VaeView
 
 C = colors.CATEGORICAL
-PATH = int(C[1])  # the run's path on the rate-distortion plane
+PATH = int(C[2])  # the run's path on the rate-distortion plane (green: the prior samples are sky blue)
 BOUND = int(C[7])  # the entropy line
 SMOOTH = 25  # steps averaged per point of the path: one batch's rate and distortion are noisy
 PLANES = ("auto", "rate-distortion", "latent")
@@ -82,12 +82,13 @@ def rd_plane(frame: Frame, width: int, height: int) -> Canvas:
     d_now = d_now if d_now is not None and math.isfinite(d_now) else None
     h = p.entropy
     log_k = math.log(p.modes) if p.modes else None
-    # the axes follow the bulk of the path (2nd-98th percentile), not the first steps' transient
-    r_hi = float(np.percentile(rate, 98)) if len(rate) else 0.0
+    # the axes follow the bulk of the path (10th-90th percentile) and its latest point, not the first
+    # steps' transient (distortion starts near 200 nats with an untrained decoder)
+    r_hi = float(np.percentile(rate, 90)) if len(rate) else 0.0
     xmax = max(r_hi, float(rate[-1]) if len(rate) else 0.0, (log_k or 0.0) * 1.25, 1.0) * 1.08
     ys = [d_now] if d_now is not None else []
     if len(dist):
-        ys += [float(np.percentile(dist, 2)), float(np.percentile(dist, 98)), float(dist[-1])]
+        ys += [float(np.percentile(dist, 10)), float(np.percentile(dist, 90)), float(dist[-1])]
     if h is not None:
         ys.append(h)  # where the bound meets rate 0
     lo, hi = pad_range(min(ys, default=0.0), max(ys, default=1.0))
@@ -118,8 +119,12 @@ def rd_plane(frame: Frame, width: int, height: int) -> Canvas:
         c, r = vp.to_px(np.array([rate[-1]]), np.array([dist[-1]]))
         x, y = vp.x0 + int(np.clip(c[0] // 2, 0, vp.w - 1)), vp.y0 + int(np.clip(r[0] // 4, 0, vp.h - 1))
         canvas.text(x, y, "●", colors.NOW)
-    if h is not None:  # the bound's label, top right, clear of the path's usual place (bottom left)
-        canvas.text(max(vp.x0, width - 16), vp.y0, "R+D=H(data) ┅", BOUND)
+    if h is not None:  # the bound's label beside the line, one row below the top
+        y = vp.y0 + 1
+        row_d = hi - (hi - lo) * (1.5 / max(vp.h, 1))  # the distortion at that row's middle
+        col = vp.x0 + vp.col_of(min(max(h - row_d, 0.0), xmax)) + 2
+        if col + 7 <= width:
+            canvas.text(col, y, "┅ R+D=H", BOUND)
     return canvas
 
 
@@ -154,9 +159,9 @@ def latent_plane(frame: Frame, width: int, height: int) -> Canvas:
 
 
 class AeView(VaeView):
-    curve_groups = {
-        "losses": ("rate · distortion · loss (nats)", ("loss", "distortion", "rate")),
-        "divergences": ("generation from the prior", ("prior_hq", "latent_coverage", "prior_w1")),
+    curve_groups = {  # generation first: the one curve panel of an 80x24 terminal is the lesson's
+        "losses": ("generation from the prior", ("prior_hq", "latent_coverage", "prior_w1")),
+        "divergences": ("rate · distortion · loss (nats)", ("loss", "distortion", "rate")),
     }
     styles = {**STYLES, "distortion": (C[0], False), "rate": (C[1], False), "prior_hq": (C[2], False),
               "latent_coverage": (C[3], False), "prior_w1": (C[4], False)}
@@ -182,13 +187,15 @@ class AeView(VaeView):
         hq, rate = m.get("prior_hq"), m.get("rate")
         if frame.payload is None:
             return ""
-        parts = [f"prior hq {fmt_value(hq)}"] if hq is not None else []
-        parts.append(f"rate {fmt_value(rate)}" if frame.payload.stochastic and rate is not None else "rate ∞")
+        parts = [f"prior hq {hq:.2f}"] if hq is not None else []
+        parts.append(f"rate {rate:.2f}" if frame.payload.stochastic and rate is not None else "rate ∞")
         return " · ".join(parts)
 
     def picture(self, panel: Panel, frame: Frame, width: int, height: int) -> Canvas:
         plane = self._picture_plane(frame)
-        panel.set_title(f"{self.titled(frame)} | {plane}")
+        head = self.headline(frame)
+        name = "R-D plane" if plane == "rate-distortion" else "latent plane"
+        panel.set_title(f"{head} · {name}" if head else f"{self.picture_caption[0]} · {name}")
         p = frame.payload
         layers = [(frame.fake, colors.PRIOR), (frame.real, colors.REAL), (p.recon, colors.RECON)]
         draw = rd_plane if plane == "rate-distortion" else latent_plane
@@ -206,14 +213,14 @@ class AeView(VaeView):
     def picture_legend(self, panel: Panel, frame: Frame) -> Text:
         items = [("data", colors.REAL), ("recon", colors.RECON), ("prior", colors.PRIOR)]
         if self._picture_plane(frame) == "rate-distortion":
-            items += [("path", PATH), ("knob", colors.MARKER, "◆")]
+            items.append(("knob", colors.MARKER, "◆"))
         return legend(items)
 
     def lesson(self, panel: Panel, frame: Frame, width: int, height: int) -> Canvas:
         other = "latent" if self._picture_plane(frame) == "rate-distortion" else "rate-distortion"
         if other == "latent":
             cov = frame.metrics.get("latent_coverage")
-            panel.set_title(f"codes z~q(z|x) vs the prior (rings: 1, 2, 3 sd) · coverage {fmt_value(cov)}")
+            panel.set_title(f"codes z~q(z|x) · prior rings 1-3 sd · coverage {fmt_value(cov)}")
             return latent_plane(frame, width, height)
         rate, dist = frame.metrics.get("rate"), frame.metrics.get("distortion")
         panel.set_title(f"rate {fmt_value(rate) if frame.payload.stochastic else '∞'} · distortion {fmt_value(dist)}")
@@ -223,8 +230,8 @@ class AeView(VaeView):
         if self._picture_plane(frame) == "rate-distortion":
             return Text("colour = cluster of the data point; bars = KL per dim")
         h = frame.payload.entropy
-        return Text(f"x: rate, y: distortion (nats); ┅ rate + distortion = H(data) = {fmt_value(h)}" if h is not None
-                    else "x: rate, y: distortion (nats)")
+        return Text(f"x rate, y distortion (nats); ┅ R+D = H(data) = {h:.2f}" if h is not None
+                    else "x rate, y distortion (nats)")
 
 
 register_view("ae", AeView)
