@@ -45,7 +45,7 @@ def test_the_shipped_scenarios_are_listed_with_titles_and_load():
     (BASE + "[train]\nn_critic = 1e9\n", r"train\.n_critic: "),
     (BASE.replace('kind = "ring"', 'kind = "spiral"'), r"data: expected one of 'ring'.*got 'spiral'"),
     ('family = "gan"\n[data]\nkind = "ring"\n', r"lesson: required field is missing"),
-    ('family = "gmm"\n', r"expected one of 'gan', 'vae', got 'gmm'"),
+    ('family = "gmm"\n', r"expected one of 'gan', 'vae'(, '[a-z_-]+')*, got 'gmm'"),  # every registered family
     (BASE + "[knobs]\nbeta = {}\n", r"knobs\.beta: not a training setting of this family"),
     (BASE + "[knobs]\nlr_g = { min = 1, max = 0 }\n", r"knobs\.lr_g: .*min \(1.0\) must not exceed max"),
     (BASE.replace('title = "t"', 'title = "t"\ncure = ["n_critic=0"]') + "[knobs]\nn_critic = {min = 1, max = 5}\n",
