@@ -1,6 +1,7 @@
-"""Known answers for the autoencoder lessons' own measures: the data's entropy (the rate-distortion
-plane's bound) and latent coverage (the prior mass outside every posterior). Fixed seeds; every
-tolerance says where it comes from."""
+"""The autoencoder family: known answers for its own measures (the data's entropy, the
+rate-distortion plane's bound; latent coverage, the prior mass outside every posterior), and the
+engine's contract across its encoder switch (rewind and probing replay bit for bit). Fixed seeds;
+every tolerance says where it comes from."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import math
 import numpy as np
 import pytest
 
+from engine import Session, load_scenario
 from engine import data as datalib
 from engine.families.ae.measures import latent_coverage
 from engine.metrics import mixture_entropy
@@ -79,3 +81,40 @@ def test_narrow_posteriors_leave_holes_and_points_cover_nothing():
     pts = np.array([[4.9, 0.0], [5.1, 0.0], [2.0, 0.29], [2.0, 0.31]])
     got = [latent_coverage(p[None], np.array([[2.0, 0.0]]), np.array([[1.0, 0.1]])) for p in pts]
     assert got == [1.0, 0.0, 1.0, 0.0]
+
+
+# ---------------------------------------------------------------- the engine's contract
+
+
+def small(seed=3):
+    sc = load_scenario("ae-latent-holes", ["probe.every=25", "probe.samples=500", "probe.checkpoint_every=50"])
+    s = Session(sc, seed=seed, device="cpu")
+    s.schedule(60, "encoder", "stochastic")  # the cure, mid-run, as --at would
+    s.schedule(60, "beta", "3")
+    return s
+
+
+def test_rewinding_across_the_encoder_switch_replays_bit_for_bit():
+    s = small()
+    s.step(120)
+    want, curves = s.latest(), s.history.curves()
+    assert "rate" in want and curves["rate"].steps[0] == 61 and curves["distortion"].steps[0] == 1
+    s.rewind(40)  # before the switch: the events wait on the tape and fire again at step 60
+    assert "rate" not in s.latest()
+    s.step(80)
+    assert s.latest() == want and [e.as_dict() for e in s.events] == [
+        {"step": 60, "knob": "encoder", "old": "deterministic", "new": "stochastic"},
+        {"step": 60, "knob": "beta", "old": 0.0, "new": 3.0}]
+    again = s.history.curves()
+    assert all((again[k].values == curves[k].values).all() for k in curves)
+
+
+def test_probing_between_steps_changes_nothing():
+    a, b = small(), small()
+    a.step(120)
+    for _ in range(12):
+        b.step(10)
+        b.frame()
+    assert a.latest() == b.latest()
+    fa, fb = a.frame(), b.frame()
+    assert (fa.fake == fb.fake).all() and (fa.payload.codes == fb.payload.codes).all()
