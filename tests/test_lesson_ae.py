@@ -161,7 +161,7 @@ def test_the_stochastic_encoder_and_the_kl_term_fill_the_holes(holes):
 
 @pytest.mark.slow
 def test_a_stochastic_encoder_without_the_kl_term_keeps_the_holes(holes):
-    _, _, ae, _, control = holes
+    *_, control = holes
     m = control["m"]
     assert m["prior_hq"] <= 0.2 and m["latent_coverage"] < 0.05, m
     assert control["rate"] > 10  # the posteriors shrank to points: rate grows without a price
