@@ -2,6 +2,6 @@
 spec modules (torch-free) are imported here; adding one is a new folder and one line below."""
 
 from engine.families.spec import FAMILIES, FamilySpec, chart_groups, glossary, register, unregister
-from engine.families import gan, vae, autoregressive, ae, ssl  # noqa: E402,F401 - shipped families register on import
+from engine.families import gan, vae, diffusion, autoregressive, ae, ssl  # noqa: E402,F401 - shipped families register on import
 
 __all__ = ["FAMILIES", "FamilySpec", "chart_groups", "glossary", "register", "unregister"]
