@@ -17,13 +17,19 @@ from typing import Any
 import numpy as np
 
 
+SUBSTEP = "substep"  # the `knob` of an Event that is a sub-step: one player updated alone
+
+
 @dataclass(frozen=True)
 class Event:
-    """A knob change: applied after `step` completed steps, before the next one."""
+    """A knob change: applied after `step` completed steps, before the next one.
+
+    Or a sub-step (`knob` == SUBSTEP, `new` the player, e.g. "critic"; `old` None): one update of
+    one player alone, taken at that point. Both are replayed by rewind in the order they happened."""
 
     step: int
     knob: str
-    old: float | int | str
+    old: float | int | str | None
     new: float | int | str
 
     def as_dict(self) -> dict:
@@ -72,6 +78,8 @@ class Frame:
     branch: str = ""  # e.g. "fork 1 @300: beta=0.2" ("" for a run that was never forked)
     branches: tuple = ()  # every branch's Frame, this one's among them, when the run has forks
     selected: int = 0  # which of `branches` this frame is (the one the knob keys act on)
+    updates: dict[str, int] = field(default_factory=dict)  # updates per player so far, sub-steps
+    # included, by the player's short label ({"D": 6170, "G": 1234}); empty when the family has none
 
 
 def record_types() -> dict[str, type]:

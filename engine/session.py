@@ -20,8 +20,9 @@ import torch
 
 from engine import data as datalib
 from engine.config import Scenario, ScenarioError, coerce_knob
+from engine.errors import shorten
 from engine.families import FAMILIES
-from engine.frame import Event, Frame, Note
+from engine.frame import SUBSTEP, Event, Frame, Note
 from engine.history import History
 from engine.knobs import KnobError, bumped
 from engine.lesson import NoteWatcher
@@ -154,10 +155,12 @@ class Session:
         return self.set(knob, bumped(spec, self.knobs[knob], 1 if direction > 0 else -1))
 
     def schedule(self, step: int, knob: str, value) -> None:
-        """Change a knob after `step` completed steps (the `--at` option)."""
+        """Change a knob after `step` completed steps (the `--at` option); `substep=critic` there
+        is one update of the critic alone."""
         if step < self.steps:
             raise KnobError(f"{step}:{knob}={value}: step {step} is already past (now at step {self.steps})")
-        self._pending.append(_Pending(step, knob, self._coerce(knob, value), "scheduled"))
+        value = self._player(value) if knob == SUBSTEP else self._coerce(knob, value)
+        self._pending.append(_Pending(step, knob, value, "scheduled"))
         self._pending.sort(key=lambda p: p.step)
 
     def _apply(self, knob, value) -> Event | None:
@@ -173,7 +176,52 @@ class Session:
     def _apply_pending(self) -> None:
         while self._pending and self._pending[0].step <= self.steps:
             p = self._pending.pop(0)
-            self._apply(p.knob, p.value)
+            if p.knob == SUBSTEP:
+                self._substep(p.value)
+            else:
+                self._apply(p.knob, p.value)
+
+    # -- sub-steps ----------------------------------------------------------------------------------
+    @property
+    def players(self) -> dict[str, str]:
+        """Who can be updated alone (name -> short label), e.g. a GAN's critic ("D") and generator ("G")."""
+        return dict(self.family.players)
+
+    def _player(self, player) -> str:
+        name = str(player).strip()
+        if name not in self.family.players:
+            have = ", ".join(self.family.players)
+            raise KnobError(f"substep={shorten(name)}: " + (f"expected one of {have}" if have else
+                            f"a {self.scenario.family} model has no player to update alone"))
+        return name
+
+    def substep(self, player: str) -> Event | None:
+        """One update of `player` alone (a GAN's critic or generator), between two steps.
+
+        It does not count as a step; it is an event (knob SUBSTEP), replayed by rewind in its place
+        among the knob changes, so rewinding across it is exact. Like a knob change, it starts a new
+        timeline after a rewind. Returns the event, or None when the run is stopped (diverged)."""
+        name = self._player(player)
+        if self.status == "diverged":
+            return None
+        self._pending = [p for p in self._pending if p.origin != "tape"]
+        self._apply_pending()  # changes due now (--at) come first, as before a step
+        return self._substep(name)
+
+    def _substep(self, player: str) -> Event | None:
+        out = self.family.update_alone(player, self.knobs, self.gen, self.steps)
+        row = dict(zip(out, torch.stack([v.reshape(()).float() for v in out.values()]).tolist()))  # one sync
+        bad = next((k for k, v in row.items() if not math.isfinite(v)), None)
+        if bad is not None:
+            self.rewind(self.steps)  # the state before this update: the checkpoint, then the events so far
+            self._apply_pending()
+            self.status = "diverged"
+            self.message = (f"{bad} became {'nan' if math.isnan(row[bad]) else 'inf'} in an update of the "
+                            f"{player} alone; stopped at step {self.steps}, the last good state")
+            return None
+        ev = Event(self.steps, SUBSTEP, None, player)
+        self.events.append(ev)
+        return ev
 
     # -- stepping -----------------------------------------------------------------------------------
     def step(self, n: int = 1, until=None) -> int:
@@ -326,6 +374,7 @@ class Session:
             real_labels=p.get("real_labels"), payload=p.get("payload"), view=p.get("view", ""),
             history=self.history.curves(), events=tuple(self.events),
             notes=tuple(self.notes.fired), message=self.message,
+            updates={self.family.players[k]: n for k, n in self.family.update_counts().items()},
         )
 
     # -- export -----------------------------------------------------------------------------------

@@ -32,6 +32,19 @@ class Family:
     def on_knob(self, name: str, value) -> None:
         """Apply a knob that lives outside `knobs` (e.g. a learning rate inside an optimizer)."""
 
+    # -- sub-steps (optional): one player updated alone, between two steps ------------------------
+    players: dict[str, str] = {}  # who can be updated alone: name -> short label, e.g. {"critic": "D"}
+
+    def update_alone(self, player: str, knobs: dict, gen: torch.Generator, step: int) -> dict[str, torch.Tensor]:
+        """One update of `player` alone, drawing only from `gen` (so rewind can replay it); returns
+        that update's scalars as 0-d tensors, like `train_step`."""
+        raise NotImplementedError
+
+    def update_counts(self) -> dict[str, int]:
+        """Updates each player has had so far (name -> count), sub-steps included; part of the
+        state that checkpoints keep (`extra_state`)."""
+        return {}
+
     # -- state ----------------------------------------------------------------------------------
     def modules(self) -> dict[str, nn.Module]:
         raise NotImplementedError

@@ -137,6 +137,7 @@ OPS: dict[str, Callable[..., Any]] = {
     "speed": _set_speed,
     "set": lambda d, s, knob, value: s.set(knob, value),
     "bump": lambda d, s, knob, direction: s.bump(knob, direction),
+    "substep": lambda d, s, player: s.substep(player),  # one update of one player alone (an event)
     "cure": _cure,
     "back": _back,
     "rewind": lambda d, s, step: (d.cancel_steps(), rewind_to(s, int(step)))[1],

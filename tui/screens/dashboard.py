@@ -46,6 +46,7 @@ from .run_keys import RunKeys, knob_info
 POLL_S = 0.1  # the panels are redrawn at most this often, and only after a new state
 LOW_BANDWIDTH_POLL_S = 0.33
 MIN_SIZE = (60, 20)  # below this the panels cannot be read: the screen says so instead
+WIDE_FOOTER = 100  # from this width the Footer has room for the sub-step keys (D/G)
 
 
 class DashboardScreen(RunKeys, CompareKeys, Screen):
@@ -55,6 +56,11 @@ class DashboardScreen(RunKeys, CompareKeys, Screen):
         Binding("space", "toggle_run", "Play/Pause"),
         Binding("n", "step(1)", "Step"),
         Binding("N", "step(100)", "100 steps", show=False),
+        Binding("D", "substep('critic')", "solo", key_display="D/G",
+                tooltip="One update of the critic (D) alone: the generator stands still"),
+        Binding("G", "substep('generator')", "G solo", show=False,
+                tooltip="One update of the generator (G) alone: the critic stands still"),
+        Binding("D", "substep_key('critic')", "", show=False),  # D while the Footer has no room for D/G
         Binding("full_stop,greater_than_sign", "speed(1)", "Faster", show=False),
         Binding("comma,less_than_sign", "speed(-1)", "Slower", show=False),
         Binding("right_square_bracket", "select_knob(1)", "Next knob", show=False),
@@ -173,6 +179,7 @@ class DashboardScreen(RunKeys, CompareKeys, Screen):
 
     def on_resize(self, event) -> None:
         self._fit(event.size.width, event.size.height)
+        self.refresh_bindings()  # D/G joins the Footer when it fits
 
     def _fit(self, width: int, height: int) -> None:
         """Below MIN_SIZE, hide the panels and say how big the terminal needs to be."""
@@ -187,8 +194,12 @@ class DashboardScreen(RunKeys, CompareKeys, Screen):
         await self.shutdown()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "step" and self.running:
+        if action in ("step", "substep", "substep_key") and self.running:
             return None  # shown greyed out: stepping is for a paused run
+        if action.startswith("substep") and not (self.frame is not None and self.frame.updates):
+            return False  # this lesson's model has no players to update alone: not in the Footer
+        if action == "substep" and parameters == ("critic",) and self.size.width < WIDE_FOOTER:
+            return False  # no room for D/G in the Footer: D falls through to substep_key
         return True
 
     # -- the worker -------------------------------------------------------------------------
@@ -296,9 +307,14 @@ class DashboardScreen(RunKeys, CompareKeys, Screen):
 
     def show_frame(self, frame: Any) -> None:
         """Hand a Frame to every panel (also used by tests with fixed frames)."""
+        had_players = bool(self.frame is not None and getattr(self.frame, "updates", None))
         self.frame = frame
         status = self.query_one(StatusBar)
         status.step, status.seed, status.device = frame.step, frame.seed, frame.device
+        updates = getattr(frame, "updates", None) or {}  # updates per player: D and G for a GAN
+        status.updates = " ".join(f"{who} {n}" for who, n in updates.items())
+        if bool(updates) != had_players:
+            self.refresh_bindings()  # the sub-step keys show only for models that have players
         if frame.status != "ok" and frame.message:
             status.problem = frame.message
         if self.scenario is None:
@@ -366,7 +382,9 @@ class DashboardScreen(RunKeys, CompareKeys, Screen):
         self.app.push_screen(TextDialog(lesson.title, body))
 
     def action_help(self) -> None:
-        rows = [(_key_name(b), b.description) for b in self.BINDINGS]
+        players = self.frame is not None and bool(self.frame.updates)  # else no sub-step keys to list
+        rows = [(_key_name(b), b.tooltip or b.description) for b in self.BINDINGS
+                if (b.tooltip or b.description) and (players or not b.action.startswith("substep"))]
         rows.append(("ctrl+p", "Command palette (open another lesson)"))
         knobs = [(n, knob_info(s, self.frame.knobs.get(n, "") if self.frame else "").replace("\n", " · "))
                  for n, s in (self.scenario.knobs.items() if self.scenario else [])]

@@ -60,6 +60,19 @@ class RunKeys:
         else:
             self.driver.request_steps(n)
 
+    def action_substep(self, player: str) -> None:
+        """One update of one player alone (D: the critic, G: the generator), the other standing still."""
+        if self.driver is None:
+            self.notify("still loading the lesson…", markup=False)
+        elif self.state.diverged:
+            self.notify(self._way_back(), title="the run stopped", severity="warning", markup=False)
+        elif not (self.frame is not None and self.frame.updates):
+            self.notify("this lesson's model has no critic or generator to update alone", markup=False)
+        else:
+            self._send("substep", player)
+
+    action_substep_key = action_substep  # the same key, bound twice (see DashboardScreen.check_action)
+
     def action_speed(self, direction: int) -> None:
         if self.driver is None:
             return

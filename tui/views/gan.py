@@ -8,6 +8,10 @@
   above, and below them JS and W1 as functions of theta with the generator's current theta
   marked; the lesson panel shows theta against steps and the size of its gradient on a log scale
   (the vanishing JS gradient is orders of magnitude below the Wasserstein gradient of size 1).
+- `LayersView` (a critic probed layer by layer, `model.layer_grads`): the critic's value surface
+  under the samples, and below it one bar per layer for the norm of the gradient that reaches the
+  layer, on a log scale, from the output layer (where backprop starts) to the input layer; the
+  lesson panel adds the input/output ratio and the Lipschitz estimate against steps, also in log10.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from engine.frame import Frame
 from tui.render import colors
 from tui.render.axes import draw_axes, fmt_value, legend
 from tui.render.canvas import Canvas
+from tui.render.cells import vbars
 from tui.render.charts import Marker, Series, line_chart, scatter_chart
 from tui.views import register_view
 from tui.views.base import Panel, View
@@ -158,5 +163,72 @@ class DisjointView(GanView):
         return canvas
 
 
+def layer_bars(frame: Frame, width: int, height: int) -> Canvas:
+    """log10 of each layer's gradient norm as a bar, output layer first; the decades span at least
+    1e-2 .. 1e2, so a flat row of bars near 1 reads as flat. Green within a decade of 1, else orange."""
+    canvas = Canvas(width, height)
+    norms = frame.payload.grad_norms if frame.payload is not None else None
+    if norms is None or len(norms) == 0 or width < 8 or height < 3:
+        return canvas
+    logs = np.log10(np.maximum(np.asarray(norms, float), 1e-30))
+    lo = min(-2.0, float(np.floor(logs.min())))
+    hi = max(2.0, float(np.ceil(logs.max())))
+    label = max(len(f"1e{int(lo)}"), len(f"1e{int(hi)}"))
+    canvas.text(0, 0, f"1e{int(hi)}", colors.AXIS)
+    canvas.text(0, height - 2, f"1e{int(lo)}", colors.AXIS)
+    one = height - 2 - int(round((0.0 - lo) / (hi - lo) * (height - 2)))  # the row of 1 = 1e0
+    if 0 < one < height - 2:
+        canvas.text(0, one, "1".rjust(label), colors.AXIS)
+    room = width - label - 1
+    bar_w = max(1, min(4, (room + 1) // len(logs) - 1))
+    ids = np.where(np.abs(logs) <= 1.0, colors.GOOD, colors.BAD).astype(np.int32)
+    vbars(canvas, label + 1, 0, height - 1, logs - lo, hi - lo, ids, bar_w=bar_w, gap=1)
+    canvas.text(label + 1, height - 1, "out → in"[: max(0, room)], colors.AXIS)
+    return canvas
+
+
+class LayersView(GanView):
+    def headline(self, frame: Frame) -> str:
+        r = frame.metrics.get("grad_norm_ratio")
+        return f"in/out {r:.0e}" if r is not None else super().headline(frame)
+
+    def picture(self, panel: Panel, frame: Frame, width: int, height: int) -> Canvas:
+        """The critic's value surface under the samples on top, the per-layer bars below."""
+        panel.set_title(self.titled(frame, ("critic f(x) · gradient per layer (log)", "critic · per layer")))
+        layers, heat, arrows = self._layers(panel, frame)
+        canvas = Canvas(width, height)
+        bars = max(4, height // 3) if height >= 12 else 0
+        canvas.paste(scatter_chart(width, height - bars, layers, frame.bounds, heat=heat, arrows=arrows), 0, 0)
+        if bars:
+            canvas.paste(layer_bars(frame, width, bars), 0, height - bars)
+        return canvas
+
+    def lesson_legend(self, panel: Panel, frame: Frame) -> Text:
+        return Text("log10; a 1-Lipschitz critic has |grad| 1 at its input")
+
+    def lesson(self, panel: Panel, frame: Frame, width: int, height: int) -> Canvas:
+        """Per-layer bars on the left; log10 of grad_norm_ratio and lipschitz_est against steps."""
+        panel.set_title("the critic's gradient, layer by layer")
+        m = frame.metrics
+        canvas = Canvas(width, height)
+        ratio, lip = m.get("grad_norm_ratio"), m.get("lipschitz_est")
+        canvas.text(1, 0, f"in/out {fmt_value(ratio)}  Lipschitz ≥ {fmt_value(lip)}", 0)
+        half = min(width // 2, 6 + 5 * len(frame.payload.grad_norms)) if frame.payload.grad_norms is not None else 0
+        if half:
+            canvas.paste(layer_bars(frame, half, height - 1), 0, 1)
+        series = []
+        for name, color in (("grad_norm_ratio", colors.CATEGORICAL[0]), ("lipschitz_est", colors.CATEGORICAL[1])):
+            c = frame.history.get(name)
+            if c is not None and len(c.values):
+                logs = np.log10(np.maximum(np.abs(c.values.astype(np.float64)), 1e-30))
+                series.append(Series(f"log10 {name}", c.steps, logs, color))
+        if series and width - half > 12:
+            markers = [Marker(e.step, f"{e.knob}={e.new}") for e in frame.events]
+            xr = (0.0, max(float(frame.step), 10.0))
+            canvas.paste(line_chart(width - half, height - 1, series, markers, xrange=xr), half, 1)
+        return canvas
+
+
 register_view("gan", GanView)
 register_view("gan-disjoint", DisjointView)
+register_view("gan-layers", LayersView)

@@ -20,7 +20,7 @@ RUNNING, PAUSED, STOPPED = "\u25ba", "\u2551", "\u25a0"  # ► ║ ■
 
 
 class StatusBar(Static):
-    """Scenario title · step N · running/paused · steps/s · speed · device · seed."""
+    """Scenario title · step N · updates per player (D, G) · running/paused · steps/s · speed · device · seed."""
 
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
@@ -29,6 +29,8 @@ class StatusBar(Static):
 
     title: reactive[str] = reactive("loading…")
     step: reactive[int] = reactive(0)
+    updates: reactive[str] = reactive("")
+    """Updates per player so far, e.g. "D 6170 G 1234" (a GAN's sub-steps count), or empty."""
     running: reactive[bool] = reactive(False)
     rate: reactive[float] = reactive(0.0)
     speed: reactive[int] = reactive(1)
@@ -54,7 +56,7 @@ class StatusBar(Static):
         drop: set[str] = set()
         while True:
             right = Text.assemble(
-                f"step {self.step}", "  ", state,
+                f"step {self.step}", f" · {self.updates}" if self.updates else "", "  ", state,
                 *(optional[k] for k in ("rate", "speed") if k not in drop),
                 f"  {self.device or '…'}",
                 optional["seed"] if "seed" not in drop else "",

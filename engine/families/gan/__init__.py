@@ -27,6 +27,9 @@ class GanModel(_Strict):
     critic_depth: Annotated[int, Field(ge=1, le=8)] | None = None
     noise_dim: Annotated[int, Field(ge=1, le=256)] = 2
     theta0: Finite = 1.0  # shift generator only: where theta starts
+    # probe the critic layer by layer (grad_norms in the frame, grad_norm_ratio, lipschitz_est): a
+    # second backward pass at every probe, on the probe points only, so it is off unless asked for
+    layer_grads: bool = False
 
 
 class GanTrain(_Strict):
@@ -65,6 +68,9 @@ class GanPayload:
     mode_centres: np.ndarray | None = None  # (K, 2), for mixture data
     captured: np.ndarray | None = None  # (K,) bool: mode captured at this probe
     theta: ThetaLandscape | None = None  # the one-parameter (shift) generator only
+    # (L,) with model.layer_grads: the critic's gradient norm at each linear layer's input, mean
+    # over the probe points, in the order backprop visits them (the output layer first)
+    grad_norms: np.ndarray | None = None
 
 
 METRICS = {
@@ -87,6 +93,12 @@ METRICS = {
     "w1": "exact optimal-transport distance between `probe.w1_points` data and as many generated points, "
           "independent of the critic; over-estimates the population W1 by O(n^-1/2) (the floor for two "
           "samples of the data: ~0.34 at 128 points on the ring); data units",
+    "grad_norm_ratio": "the critic's gradient norm at its input layer over that at its output layer (per-layer "
+                       "norms `grad_norms`, in the order backprop visits them): below 1 it vanishes on the way "
+                       "down, above 1 it explodes (Gulrajani et al. 2017, Fig. 1b); only with `model.layer_grads`",
+    "lipschitz_est": "the largest norm of the critic's input gradient over the probe points (data and samples): "
+                     "a lower bound on its Lipschitz constant, 1 for the ideal WGAN critic; only with "
+                     "`model.layer_grads`",
     "theta": "disjoint supports: the generator's one parameter, the line's position",
     "grad_theta": "disjoint supports: the generator loss's gradient on theta",
     "w1_true": "disjoint supports: W1 in closed form, abs(theta) (Arjovsky et al. 2017, Example 1)",
@@ -108,5 +120,6 @@ SPEC = register(FamilySpec(
     charts={"losses": ("loss_d", "loss_g"),
             "divergences (nats) and W1": ("kl_grid", "js_grid", "w1", "w1_true", "js_true"),
             "mode coverage": ("modes", "hq", "rev_kl_modes"),
-            "parameters": ("theta", "grad_theta", "grad_norm_d")},
+            "parameters": ("theta", "grad_theta", "grad_norm_d"),
+            "critic gradients": ("grad_norm_ratio", "lipschitz_est")},
 ))

@@ -49,6 +49,7 @@ class Adversarial(Family):
         self.opt_g = make_optimizer(t.opt_g, self.generator.parameters(), t.lr_g, t.betas)
         self.opt_d = make_optimizer(t.opt_d, self.critic.parameters(), t.lr_d, t.betas)
         self.batch = sc.data.batch
+        self._updates = {"critic": 0, "generator": 0}  # sub-steps included (the app's status line)
         if data.centres is not None:
             # modes captured at any probe so far: far above `modes` when the generator hops
             self._seen = np.zeros(len(data.centres), dtype=bool)
@@ -90,27 +91,54 @@ class Adversarial(Family):
         return torch.randn(n, self.noise_dim, generator=gen, device=gen.device)
 
     # -- training -------------------------------------------------------------------------------
+    players = {"critic": "D", "generator": "G"}  # sub-steps: either one updated alone (GAN Lab's keys)
+
     def train_step(self, knobs, gen, step):
         kind = knobs["loss"]
         n_critic = knobs["n_critic"] + (self.sc.train.d_warmup if step == 0 else 0)
-        G, D = self.generator, self.critic
         for i in range(n_critic):
-            real = self.data.sample(self.batch, gen)[0]
-            with torch.no_grad():
-                fake = G(self.noise(self.batch, gen))
-            dr, df = D(real), D(fake)
-            loss_d = obj.critic_loss(kind, D, real, fake, dr, df, knobs, gen)
-            self.opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            if i == n_critic - 1:  # only the last update's norm is reported
-                gn_d = grad_norm(self._critic_params)
-            self.opt_d.step()
-            obj.after_critic_step(kind, D, knobs)
+            loss_d, gn = self._critic_update(kind, knobs, gen, norm=i == n_critic - 1)  # only the last is reported
+        gout = self._generator_update(kind, gen)
+        out = {"loss_d": loss_d, "loss_g": gout.pop("loss_g"), "grad_norm_d": gn}
+        out.update(gout)
+        return out
+
+    def update_alone(self, player, knobs, gen, step):
+        kind = knobs["loss"]
+        if player == "critic":
+            loss_d, gn = self._critic_update(kind, knobs, gen, norm=True)
+            return {"loss_d": loss_d, "grad_norm_d": gn}
+        return self._generator_update(kind, gen)
+
+    def update_counts(self):
+        return dict(self._updates)
+
+    def _critic_update(self, kind, knobs, gen, norm):
+        """One critic update on a fresh batch of data and of samples; its loss and, if `norm`, the
+        norm of its parameter gradient."""
+        G, D = self.generator, self.critic
+        real = self.data.sample(self.batch, gen)[0]
+        with torch.no_grad():
+            fake = G(self.noise(self.batch, gen))
+        dr, df = D(real), D(fake)
+        loss_d = obj.critic_loss(kind, D, real, fake, dr, df, knobs, gen)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        gn = grad_norm(self._critic_params) if norm else None
+        self.opt_d.step()
+        obj.after_critic_step(kind, D, knobs)
+        self._updates["critic"] += 1
+        return loss_d.detach(), gn
+
+    def _generator_update(self, kind, gen):
+        """One generator update against the critic as it stands; its loss (and theta's gradient and
+        value for the shift generator)."""
+        G, D = self.generator, self.critic
         fake = G(self.noise(self.batch, gen))
         loss_g = obj.generator_loss_per_point(kind, D(fake)).mean()
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
-        out = {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "grad_norm_d": gn_d}
+        out = {"loss_g": loss_g.detach()}
         if self.shift:
             out["grad_theta"] = G.theta.grad.detach()[0].clone()
         self.opt_g.step()
@@ -119,6 +147,7 @@ class Adversarial(Family):
             out["theta"] = theta.clone()
             out["w1_true"] = theta.abs()
             out["js_true"] = torch.where(theta != 0, torch.tensor(LOG2, device=theta.device), torch.zeros_like(theta))
+        self._updates["generator"] += 1
         return out
 
     def on_knob(self, name, value):
@@ -128,11 +157,15 @@ class Adversarial(Family):
             set_lr(self.opt_d, value)
 
     def extra_state(self):
-        return {"seen": self._seen.copy()} if self.data.centres is not None else {}
+        state = {"updates": dict(self._updates)}
+        if self.data.centres is not None:
+            state["seen"] = self._seen.copy()
+        return state
 
     def load_extra_state(self, state):
         if "seen" in state:
             self._seen = state["seen"].copy()
+        self._updates = dict(state.get("updates", {"critic": 0, "generator": 0}))
 
     def modules(self):
         return {"generator": self.generator, "critic": self.critic}
@@ -148,6 +181,8 @@ class Adversarial(Family):
             fake = G(self.probe_noise)
         bounds = self.view_bounds()
         out = {"real": to_np(self.probe_real), "fake": to_np(fake), "bounds": bounds}
+        if self.sc.model.layer_grads:
+            out["_layer_grads"] = self.layer_grads(fake)
         if not full:  # just what the metrics need
             return out
         with torch.no_grad():
@@ -166,15 +201,38 @@ class Adversarial(Family):
         if self.data.centres is not None:
             centres = self.data.centres
             captured = metrics.mode_coverage(out["fake"], centres, self.data.sd).captured
+        if self.sc.model.layer_grads:
+            out["view"] = "gan-layers"  # the critic's gradient layer by layer (tui/views/gan.py)
         if self.shift:
             out["view"] = "gan-disjoint"
             theta = float(G.theta.detach()[0])
             r = (bounds[1] - bounds[0]) / 2 / 1.3 * 1.2
             grid = np.linspace(-r, r, 241)
             landscape = ThetaLandscape(grid, np.where(np.abs(grid) < 1e-12, 0.0, LOG2), np.abs(grid), theta)
+        norms = out["_layer_grads"][0] if "_layer_grads" in out else None
         out["payload"] = GanPayload(heat=to_np(heat).reshape(k, k), heat_label=heat_label, arrows=arrows,
-                                    mode_centres=centres, captured=captured, theta=landscape)
+                                    mode_centres=centres, captured=captured, theta=landscape, grad_norms=norms)
         return out
+
+    def layer_grads(self, fake: torch.Tensor) -> tuple[np.ndarray, float]:
+        """The critic's gradient layer by layer, on the probe points (data and samples): for each
+        linear layer, the norm of d f(x) / d (that layer's input), averaged over the points, in the
+        order backprop visits the layers (the output layer first); and the largest input-gradient
+        norm, max |grad_x f(x)|, a lower bound on the critic's Lipschitz constant.
+
+        For the Wasserstein losses d f(x) is exactly one point's share of the critic loss's gradient.
+        A separate backward pass through torch.autograd.grad: no parameter's .grad is touched, no
+        optimizer steps, nothing is drawn, so probing never changes training."""
+        x = torch.cat([self.probe_real, fake]).detach().requires_grad_(True)
+        inputs, h = [], x
+        with torch.enable_grad():
+            for layer in self.critic:
+                if isinstance(layer, nn.Linear):
+                    inputs.append(h)
+                h = layer(h)
+            grads = torch.autograd.grad(h.sum(), inputs)  # f(x_i) depends on x_i alone: per-point gradients
+        norms = torch.stack([g.norm(dim=1).mean() for g in reversed(grads)])
+        return to_np(norms).astype(np.float64), float(grads[0].norm(dim=1).max())
 
     def measure(self, probed, knobs):
         real, fake = probed["real"], probed["fake"]
@@ -184,6 +242,10 @@ class Adversarial(Family):
             self._seen |= ms.captured
             out.update(modes=ms.modes, modes_total=ms.modes_total, modes_seen=int(self._seen.sum()),
                        hq=ms.hq, rev_kl_modes=ms.rev_kl_modes)
+        if "_layer_grads" in probed:
+            norms, lip = probed["_layer_grads"]
+            out["grad_norm_ratio"] = float(norms[-1] / max(norms[0], 1e-30))  # input layer over output layer
+            out["lipschitz_est"] = lip
         kl, js = metrics.grid_divergences(real, fake)
         out.update(kl_grid=kl, js_grid=js, w1=metrics.wasserstein1(real, fake, n=self.sc.probe.w1_points))
         return out
