@@ -29,6 +29,7 @@ from tui.views.base import STYLES, Panel, View
 
 C = colors.CATEGORICAL
 VIEW_B = colors.PRIOR  # the second augmented view (the first is the frame's `fake`)
+TEXT = colors.NOW  # the lesson panel's numbers: an explicit colour, never the default beside braille
 DECADES = 4  # the spectrum's bars span this many powers of ten below sigma / sqrt(N) = 1
 PICTURES = ("embeddings", "data")
 LOSS_TITLES = {
@@ -82,7 +83,7 @@ class SslView(View):
         "losses": ("loss", ("loss",)),
         "divergences": ("linear probe and z_std", ("probe_acc", "z_std")),
     }
-    styles = {**STYLES, "probe_acc": (int(C[2]), False), "z_std": (int(C[1]), False)}
+    styles = {**STYLES, "loss": (int(C[0]), False), "probe_acc": (int(C[2]), False), "z_std": (int(C[1]), False)}
     cursor = "picture"
     lesson_title = "the numbers of collapse"
 
@@ -94,7 +95,7 @@ class SslView(View):
         m = frame.metrics
         if frame.payload is None or m.get("z_std") is None:
             return ""
-        return f"z_std {fmt_value(m['z_std'])} · rank {m['eff_rank']:.1f}/{len(frame.payload.spectrum)}"
+        return f"z_std {m['z_std']:.3f} · rank {m['eff_rank']:.1f}/{len(frame.payload.spectrum)}"
 
     def move_cursor(self, frame: Frame | None, direction: int) -> str:
         i = PICTURES.index(self.showing)
@@ -105,9 +106,9 @@ class SslView(View):
         if frame.payload is None:
             return super().picture(panel, frame, width, height)
         if self.showing == "data":
-            panel.set_title(self.titled(frame, ("data and its two augmented views", "data, views")))
+            panel.set_title(self.titled(frame, ("data and its two augmented views", "views")))
             return data_chart(frame, width, height)
-        panel.set_title(self.titled(frame, ("embeddings (PCA) · singular values", "PCA, spectrum")))
+        panel.set_title(self.titled(frame, ("embeddings (PCA) · singular values", "PCA")))
         return self._embeddings(frame, width, height)
 
     def _embeddings(self, frame: Frame, width: int, height: int) -> Canvas:
@@ -146,13 +147,14 @@ class SslView(View):
         z = m.get("z_std")
         collapsed = z is not None and z < 0.03
         lines = [
-            (f"{k.get('objective', '?')} · stop_grad {k.get('stop_grad', '?')} · predictor {k.get('predictor', '?')}", 0),
+            (f"objective {k.get('objective', '?')}", TEXT),
+            (f"stop_grad {k.get('stop_grad', '?')} · predictor {k.get('predictor', '?')}", TEXT),
             (f"z_std {get('z_std')}  (1/√d {1 / math.sqrt(d):.3f})", colors.BAD if collapsed else colors.GOOD),
-            (f"eff_rank {get('eff_rank')} of {d}", 0),
-            (f"probe_acc {get('probe_acc')}  (chance {fmt_value(chance)})", 0),
-            (f"alignment {get('alignment')}", 0),
-            (f"uniformity {get('uniformity')}", 0),
-            (f"loss {get('loss')}", 0),
+            (f"eff_rank {get('eff_rank')} of {d}", TEXT),
+            (f"probe_acc {get('probe_acc')}  (chance {fmt_value(chance)})", TEXT),
+            (f"alignment {get('alignment')}", TEXT),
+            (f"uniformity {get('uniformity')}", TEXT),
+            (f"loss {get('loss')}", TEXT),
         ]
         if collapsed:
             lines.append(("collapsed: one point", colors.BAD))
