@@ -90,7 +90,7 @@ class Autoregressive(Family):
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
-        return {"loss": loss.detach(), "components": torch.tensor(float(self.heads.k))}
+        return {"loss": loss.detach(), "components": torch.tensor(float(self.heads.k), device=loss.device)}
 
     def on_knob(self, name, value):
         if name == "lr":
