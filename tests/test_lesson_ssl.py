@@ -229,6 +229,7 @@ def run(request):
     collapsed["chance"] = chance(s)
     collapsed["spectrum"] = s.frame().payload.spectrum
     collapsed["notes"] = triggers(s)
+    collapsed["collapsed_at"] = next((n.step for n in s.frame().notes if n.trigger == "z_std < 0.03"), None)
     for text in sc.lesson.cure:
         s.set(*parse_assignment(text))
     start, recovered = s.steps, None
@@ -263,6 +264,7 @@ def test_without_stop_gradient_the_embeddings_collapse_while_the_loss_is_perfect
     s = st["spectrum"].astype(float)
     assert s[1] < 0.05 * s[0], s[:4]  # one singular value left
     assert "z_std < 0.03" in st["notes"] and "z_std > 0.08" not in st["notes"]
+    assert st["collapsed_at"] is not None and st["collapsed_at"] <= 50, st  # by the first probe, as the knob's help says
 
 
 @pytest.mark.slow
