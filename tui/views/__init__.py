@@ -34,6 +34,6 @@ class ViewSet:
         return view
 
 
-from tui.views import ae, autoregressive, gan, ssl, vae  # noqa: E402,F401 - shipped views register on import
+from tui.views import ae, autoregressive, diffusion, gan, ssl, vae  # noqa: E402,F401 - shipped views register on import
 
 __all__ = ["GenericView", "Panel", "VIEWS", "View", "ViewSet", "register_view", "view_class"]
