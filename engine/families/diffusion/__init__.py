@@ -89,6 +89,7 @@ SPEC = register(FamilySpec(
     name="diffusion", title="diffusion: DDPM (linear, cosine schedules; DDPM and DDIM samplers)",
     model=DiffusionModel, train=DiffusionTrain, build=_build, payload=DiffusionPayload, metrics=METRICS,
     counts=("reverse_steps",),
-    charts={"losses": ("loss",), "divergences (nats) and W1": ("w1", "w1_floor", "prior_kl"),
-            "likelihood (nats per point)": ("nll_bound",), "schedule": ("signal_T", "x0_gain", "x0_rms")},
+    charts={"losses": ("loss",), "divergences (nats) and W1": ("w1", "w1_floor"),
+            "likelihood (nats per point)": ("nll_bound", "prior_kl"), "schedule": ("signal_T",),
+            "the first reverse step": ("x0_gain", "x0_rms")},
 ))
