@@ -41,7 +41,8 @@ def trail_points(trails: np.ndarray, shades: int = TRAIL_SHADES) -> list[np.ndar
     per_segment = max(1, -(-TRAIL_DOTS // (s1 - 1)))
     f = np.linspace(0.0, 1.0, per_segment, endpoint=False)[None, None, :, None]
     a, b = trails[:, :-1, None, :], trails[:, 1:, None, :]
-    pts = (a + (b - a) * f).reshape(k, -1, 2)  # (K, S * per_segment, 2), in order along the trail
+    with np.errstate(invalid="ignore", over="ignore"):  # a blown-up chain (inf) gives NaN dots, never drawn
+        pts = (a + (b - a) * f).reshape(k, -1, 2)  # (K, S * per_segment, 2), in order along the trail
     progress = np.arange(pts.shape[1]) * shades // pts.shape[1]
     return [pts[:, progress == i].reshape(-1, 2) for i in range(shades)]
 

@@ -20,6 +20,7 @@ import numpy as np
 
 COSINE_OFFSET = 0.008  # s in Nichol and Dhariwal (2021), eq. 17
 MAX_BETA = 0.999  # their clip, which keeps the last steps from being singular
+MIN_ALPHA_BAR = 1e-300  # alpha_bar never reaches 0 (float64 holds down to ~2e-308)
 
 
 def betas(kind: str, T: int, beta_start: float = 1e-4, beta_end: float = 0.02) -> np.ndarray:
@@ -34,8 +35,10 @@ def betas(kind: str, T: int, beta_start: float = 1e-4, beta_end: float = 0.02) -
 
 
 def alpha_bar(kind: str, T: int, beta_start: float = 1e-4, beta_end: float = 0.02) -> np.ndarray:
-    """alpha_bar_0 .. alpha_bar_T as a (T + 1,) float64 array; alpha_bar_0 = 1."""
-    return np.concatenate([[1.0], np.cumprod(1 - betas(kind, T, beta_start, beta_end))])
+    """alpha_bar_0 .. alpha_bar_T as a (T + 1,) float64 array; alpha_bar_0 = 1. Kept above
+    MIN_ALPHA_BAR: a schedule of huge betas would otherwise reach 0 and a sampler step divide by it
+    (the samples of such a schedule blow up to inf, which the metrics report, and nothing crashes)."""
+    return np.maximum(np.concatenate([[1.0], np.cumprod(1 - betas(kind, T, beta_start, beta_end))]), MIN_ALPHA_BAR)
 
 
 def signal_T(ab: np.ndarray) -> float:
