@@ -1,6 +1,6 @@
 """The real app in a pseudo-terminal: start-up, training speed with the app open, bytes written.
 
-`python -m tui.cli tui SCENARIO` runs on the slave side of a pty of a given size, exactly as in a
+`python -m genstep.tui.cli tui SCENARIO` runs on the slave side of a pty of a given size, exactly as in a
 terminal; this process is the terminal: it reads (and counts) everything the app writes, and
 types keys. The step count is read from the screen text (`step N` in the status bar).
 
@@ -57,7 +57,7 @@ class PtyApp:
         env.update(extra_env or {})
         self.t0 = time.monotonic()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tui.cli", "tui", scenario, *args], cwd=ROOT, env=env,
+            [sys.executable, "-m", "genstep.tui.cli", "tui", scenario, *args], cwd=ROOT, env=env,
             stdin=slave, stdout=slave, stderr=slave, start_new_session=True, close_fds=True)
         os.close(slave)
         self.fd = master
@@ -251,8 +251,8 @@ def tui_vs_headless(quick: bool = False, thread_design: bool = False) -> dict:
     """App windows and headless windows, alternated; with `thread_design`, a second app of the
     earlier design (GENSTEP_WORKER=thread: training in a thread of the app's process) joins the
     rotation, as a what-if beside the figure."""
-    from engine import Session
-    from engine.session import use_one_cpu_thread
+    from genstep.engine import Session
+    from genstep.engine.session import use_one_cpu_thread
 
     use_one_cpu_thread()
     sc = load_scenario()
@@ -331,7 +331,7 @@ def tui_vs_headless(quick: bool = False, thread_design: bool = False) -> dict:
 
 def default_speed_rate(quick: bool = False) -> dict:
     """What a user sees by default: the lesson's own speed per tick (not part of the JSON)."""
-    from tui.run.local import TICK_S, default_speed
+    from genstep.tui.run.local import TICK_S, default_speed
 
     sc = load_scenario()
     speed = default_speed(int(sc.lesson.steps))

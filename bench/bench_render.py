@@ -31,14 +31,14 @@ for _p in (str(ROOT), str(ROOT / "tests")):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-from engine.frame import Event  # noqa: E402
+from genstep.engine.frame import Event  # noqa: E402
 
 
 def realistic_frame(fake: bool):
     """A GAN frame from the real engine after some steps (or a fake one, with 2,500 points)."""
     if not fake:
         try:
-            from engine import Session, load_scenario
+            from genstep.engine import Session, load_scenario
 
             session = Session(load_scenario("gan-8gaussians"), seed=0)
             session.step(30)
@@ -83,9 +83,9 @@ LAYOUTS = {
 
 def bench_renderers(frame, n=30, show=True) -> dict[str, float]:
     """CPU ms per layout for every panel's canvas and strips (no Textual)."""
-    from tui.widgets.curves import CurvesPanel
-    from tui.widgets.lesson import LessonPanel
-    from tui.widgets.picture import PicturePanel
+    from genstep.tui.widgets.curves import CurvesPanel
+    from genstep.tui.widgets.lesson import LessonPanel
+    from genstep.tui.widgets.picture import PicturePanel
 
     panels = {"picture": PicturePanel(), "losses": CurvesPanel("losses"),
               "divergences": CurvesPanel("divergences"), "lesson": LessonPanel()}
@@ -107,7 +107,7 @@ def bench_renderers(frame, n=30, show=True) -> dict[str, float]:
 async def bench_pipeline(frame, size, n=30) -> dict[str, float]:
     """The Textual pipeline for one frame, headless: CPU and wall ms, and the settled UI cost."""
     from fakes import FakeFactory
-    from tui.app import GenstepApp
+    from genstep.tui.app import GenstepApp
 
     app = GenstepApp("fake-gan", session_factory=FakeFactory())
     async with app.run_test(size=size) as pilot:
@@ -143,7 +143,7 @@ async def bench_pipeline(frame, size, n=30) -> dict[str, float]:
 def probe_cost(n=15) -> float | None:
     """CPU ms of Session.frame() (the worker thread's side of a frame), or None without the engine."""
     try:
-        from engine import Session, load_scenario
+        from genstep.engine import Session, load_scenario
 
         session = Session(load_scenario("gan-8gaussians"), seed=0)
         session.step(30)

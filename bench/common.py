@@ -99,6 +99,6 @@ def say(name: str, text: str) -> None:
 
 def load_scenario(overrides=()):
     """The scenario as it is on disk now (someone else tunes it: sizes are read at run time)."""
-    from engine import load_scenario as _load
+    from genstep.engine import load_scenario as _load
 
     return _load(SCENARIO, overrides=list(overrides))

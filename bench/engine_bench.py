@@ -52,7 +52,7 @@ class BareGan:
         self.opt_g, self.opt_d = opt[t.opt_g](self.G.parameters(), t.lr_g), opt[t.opt_d](self.D.parameters(), t.lr_d)
         self.batch, self.noise_dim, self.n_critic = d.batch, m.noise_dim, t.n_critic
         self.loss, self.clip, self.gp = t.loss, t.clip, t.gp
-        from engine import data as datalib  # the data points only; the sampler is written out below
+        from genstep.engine import data as datalib  # the data points only; the sampler is written out below
 
         src = datalib.build(d)
         self.centres = None if src.centres is None else torch.tensor(src.centres, device=self.device)
@@ -135,8 +135,8 @@ def _rate(fn, n: int, cuda: bool = False) -> tuple[float, float]:
 
 
 def engine_vs_bare(quick: bool = False) -> dict:
-    from engine import Session
-    from engine.session import use_one_cpu_thread
+    from genstep.engine import Session
+    from genstep.engine.session import use_one_cpu_thread
 
     use_one_cpu_thread()
     sc = load_scenario()
@@ -202,8 +202,8 @@ def rewind(quick: bool = False) -> dict:
     """Rewind 1,000 steps from step 2,000 (a checkpoint sits at 1,000 when the cadence divides it),
     and the worst case of the same distance: from 2,000 + ck - 1 to 1,000 + ck - 1, where ck - 1
     steps replay after the restore. Alternated; CPU time of this thread, medians."""
-    from engine import Session
-    from engine.session import use_one_cpu_thread
+    from genstep.engine import Session
+    from genstep.engine.session import use_one_cpu_thread
 
     use_one_cpu_thread()
     sc = load_scenario()
@@ -244,8 +244,8 @@ def rewind(quick: bool = False) -> dict:
 def gpu(quick: bool = False) -> dict:
     import torch
 
-    from engine import Session
-    from engine.session import resolve_device, use_one_cpu_thread
+    from genstep.engine import Session
+    from genstep.engine.session import resolve_device, use_one_cpu_thread
 
     if not torch.cuda.is_available():
         say("gpu", "no GPU: torch sees no CUDA device, so there is no CUDA figure on this machine.")

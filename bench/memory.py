@@ -72,8 +72,8 @@ def held(session) -> dict:
 def run(steps: int, overrides: list[str], warmup: int, samples: int = 10) -> dict:
     import torch
 
-    from engine import Session
-    from engine.session import use_one_cpu_thread
+    from genstep.engine import Session
+    from genstep.engine.session import use_one_cpu_thread
 
     use_one_cpu_thread()
     sc = load_scenario(overrides)

@@ -26,14 +26,14 @@ from bench.common import SCENARIO, interleave, load_average, median, pair_ratios
 
 
 def _cells(n: int, steps: int):
-    from engine.sweep import Cell
+    from genstep.engine.sweep import Cell
 
     return [Cell(SCENARIO, seed, (), steps) for seed in range(n)]
 
 
 def _sweep_s(cells, workers: int) -> float:
-    from engine.sweep import definition
-    from tui.sweep_backends import run_local
+    from genstep.engine.sweep import definition
+    from genstep.tui.sweep_backends import run_local
 
     records = []
     t0 = time.perf_counter()

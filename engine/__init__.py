@@ -11,15 +11,15 @@ __all__ = ["DeviceError", "Event", "Frame", "KnobError", "Note", "Scenario", "Sc
 
 def __getattr__(name):
     if name in ("list_scenarios", "load_scenario"):
-        from engine import catalog as module
+        from genstep.engine import catalog as module
     elif name in ("Scenario", "ScenarioError"):
-        from engine import config as module
+        from genstep.engine import config as module
     elif name in ("Event", "Frame", "Note"):
-        from engine import frame as module
+        from genstep.engine import frame as module
     elif name == "KnobError":
-        from engine import knobs as module
+        from genstep.engine import knobs as module
     elif name in ("Session", "DeviceError"):
-        from engine import session as module
+        from genstep.engine import session as module
     else:
         raise AttributeError(f"module 'engine' has no attribute {name!r}")
     return getattr(module, name)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.config import Scenario, ScenarioError
-from engine.loading import load, read_toml
+from genstep.engine.config import Scenario, ScenarioError
+from genstep.engine.loading import load, read_toml
 
 
 def scenario_dir() -> Path:

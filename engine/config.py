@@ -13,8 +13,8 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
-from engine.errors import ScenarioError, one_line, shorten, show as _show
-from engine.knobs import parse_assignment
+from genstep.engine.errors import ScenarioError, one_line, shorten, show as _show
+from genstep.engine.knobs import parse_assignment
 
 MAX_TOML_BYTES = 4 << 20  # a scenario is a few KB; refuse anything bigger than this instead of reading on
 
@@ -168,7 +168,7 @@ def _root() -> type[BaseModel]:
     """The validating model for the registered families: a union tagged by `family`, one member per
     family, whose `model` and `train` sections are the family's own. Rebuilt when the registry
     changes (a test or a script may register a family of its own)."""
-    from engine.families import FAMILIES
+    from genstep.engine.families import FAMILIES
 
     key = tuple((name, id(spec)) for name, spec in FAMILIES.items())
     root = _ROOTS.get(key)
@@ -188,7 +188,7 @@ def _root() -> type[BaseModel]:
 
 def _tags() -> set[str]:
     """Union tags pydantic puts in an error's location: family names and data kinds, never fields."""
-    from engine.families import FAMILIES
+    from genstep.engine.families import FAMILIES
 
     kinds = {k for cfg in DataCfg.__args__[0].__args__ for k in cfg.model_fields["kind"].annotation.__args__}
     return set(FAMILIES) | kinds

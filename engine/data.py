@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.config import shorten
+from genstep.engine.config import shorten
 
 MAX_CSV_ROWS = 1_000_000  # more points than this are sampled down (docs/reliability.md)
 

@@ -85,7 +85,7 @@ class Frame:
 def record_types() -> dict[str, type]:
     """Every dataclass a Frame may contain, by class name: the common records here and each
     registered family's payload (what the app's pipe may rebuild; nothing else is)."""
-    from engine.families import FAMILIES
+    from genstep.engine.families import FAMILIES
 
     out: dict[str, type] = {c.__name__: c for c in (Frame, Curve, Event, Note)}
     for spec in FAMILIES.values():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.frame import Curve
+from genstep.engine.frame import Curve
 
 
 class Series:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 
-from engine.errors import ScenarioError, shorten
+from genstep.engine.errors import ScenarioError, shorten
 
 
 class KnobError(ScenarioError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 
-from engine.frame import Note
+from genstep.engine.frame import Note
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
         "==": operator.eq, "!=": operator.ne}
@@ -58,8 +58,8 @@ class Until:
     seen at the steps where it is measured (every `probe.every` steps)."""
 
     def __init__(self, text: str, family: str | None = None):
-        from engine.config import _COND
-        from engine.errors import ScenarioError, shorten
+        from genstep.engine.config import _COND
+        from genstep.engine.errors import ScenarioError, shorten
 
         m = _COND.match(text)
         if not m:
@@ -68,7 +68,7 @@ class Until:
         self.text = " ".join(text.split())
         self.metric, self.op, self.threshold = m.group(1), m.group(2), float(m.group(3))
         self.met_at: int | None = None
-        from engine.families import FAMILIES
+        from genstep.engine.families import FAMILIES
 
         if family in FAMILIES and self.metric != "step":
             known = FAMILIES[family].metrics

@@ -10,7 +10,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from engine.config import MAX_TOML_BYTES, Scenario, ScenarioError, shorten, validate
+from genstep.engine.config import MAX_TOML_BYTES, Scenario, ScenarioError, shorten, validate
 
 
 def read_toml(path: Path) -> dict:

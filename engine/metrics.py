@@ -106,7 +106,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
-from engine.latent_metrics import (
+from genstep.engine.latent_metrics import (
     _points,
     active_units,
     gaussian_kl,

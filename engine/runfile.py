@@ -25,7 +25,7 @@ import json
 import shlex
 from pathlib import Path
 
-from engine.errors import ScenarioError
+from genstep.engine.errors import ScenarioError
 
 MAGIC = b"genstep-run 1\n"
 MAX_BYTES = 1 << 30
@@ -68,7 +68,7 @@ def save(session, path) -> Path:
     """Write the session to `path`, atomically (a crash never leaves half a file)."""
     import torch
 
-    from engine.records import atomic_write_bytes
+    from genstep.engine.records import atomic_write_bytes
 
     sc = session.scenario
     header = {
@@ -118,7 +118,7 @@ def _verified(path) -> tuple[dict, bytes]:
 
 def read_scenario(path):
     """The validated scenario of a saved run, without loading torch (what the app checks first)."""
-    from engine.config import validate
+    from genstep.engine.config import validate
 
     header, _ = _verified(path)
     if not isinstance(header.get("scenario"), dict):
@@ -130,9 +130,9 @@ def load(path, device: str | None = None):
     """The Session saved in `path`, ready to continue exactly where it stopped."""
     import torch
 
-    from engine.frame import Event, Note
-    from engine.history import Series
-    from engine.session import Session, _Pending
+    from genstep.engine.frame import Event, Note
+    from genstep.engine.history import Series
+    from genstep.engine.session import Session, _Pending
 
     header, raw = _verified(path)
     try:

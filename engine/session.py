@@ -18,14 +18,14 @@ from dataclasses import dataclass
 
 import torch
 
-from engine import data as datalib
-from engine.config import Scenario, ScenarioError, coerce_knob
-from engine.errors import shorten
-from engine.families import FAMILIES
-from engine.frame import SUBSTEP, Event, Frame, Note
-from engine.history import History
-from engine.knobs import KnobError, bumped
-from engine.lesson import NoteWatcher
+from genstep.engine import data as datalib
+from genstep.engine.config import Scenario, ScenarioError, coerce_knob
+from genstep.engine.errors import shorten
+from genstep.engine.families import FAMILIES
+from genstep.engine.frame import SUBSTEP, Event, Frame, Note
+from genstep.engine.history import History
+from genstep.engine.knobs import KnobError, bumped
+from genstep.engine.lesson import NoteWatcher
 
 DENSE_CHECKPOINTS = 32  # the most recent checkpoints are all kept; older ones are thinned
 
@@ -380,7 +380,7 @@ class Session:
     # -- export -----------------------------------------------------------------------------------
     def write_metrics(self, path) -> None:
         """The (downsampled) history as JSONL or CSV, by extension; written atomically."""
-        from engine.records import write_history
+        from genstep.engine.records import write_history
 
         write_history(self.history, path)
 

@@ -58,7 +58,7 @@ def definition(name: str, steps: int, overrides, at, scenario=None) -> dict:
 
 @lru_cache(maxsize=8)
 def _scenario(name: str, overrides: tuple[str, ...]):
-    from engine.catalog import load_scenario
+    from genstep.engine.catalog import load_scenario
 
     return load_scenario(name, list(overrides))
 
@@ -76,8 +76,8 @@ def run_cell(cell: Cell, sweep: dict | None = None) -> dict:
     t0 = time.perf_counter()
     record = {"seed": cell.seed, "knobs": dict(cell.knobs), "status": "error", "steps": 0, "final": {}}
     try:
-        from engine.families import FAMILIES
-        from engine.session import Session, use_one_cpu_thread
+        from genstep.engine.families import FAMILIES
+        from genstep.engine.session import Session, use_one_cpu_thread
 
         sc = _scenario(cell.scenario, tuple(cell.overrides))
         use_one_cpu_thread()

@@ -13,7 +13,7 @@ import math
 import os
 from pathlib import Path
 
-from engine.errors import ScenarioError, shorten
+from genstep.engine.errors import ScenarioError, shorten
 
 RECORD_KEYS = {"seed", "knobs", "status", "final"}  # what makes a line a sweep record
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.families.gan import GanPayload, ThetaLandscape
-from engine.families.vae import VaePayload
-from engine.frame import Curve, Event, Frame, Note
+from genstep.engine.families.gan import GanPayload, ThetaLandscape
+from genstep.engine.families.vae import VaePayload
+from genstep.engine.frame import Curve, Event, Frame, Note
 
 CHECKPOINT_EVERY = 100
 
@@ -294,7 +294,7 @@ async def until(pilot, condition, timeout=5.0, every=0.02):
 
 async def open_dashboard(pilot, timeout=5.0):
     """Wait for the lesson to load and its first frame to arrive; returns the dashboard."""
-    from tui.screens.dashboard import DashboardScreen
+    from genstep.tui.screens.dashboard import DashboardScreen
 
     app = pilot.app
     await until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.frame is not None,

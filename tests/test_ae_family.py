@@ -10,10 +10,10 @@ import math
 import numpy as np
 import pytest
 
-from engine import Session, load_scenario
-from engine import data as datalib
-from engine.families.ae.measures import latent_coverage
-from engine.metrics import mixture_entropy
+from genstep.engine import Session, load_scenario
+from genstep.engine import data as datalib
+from genstep.engine.families.ae.measures import latent_coverage
+from genstep.engine.metrics import mixture_entropy
 
 
 def gaussian_entropy(sd: float, d: int = 2) -> float:

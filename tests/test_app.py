@@ -8,13 +8,13 @@ import pytest
 from textual.widgets import Input, OptionList
 
 from fakes import FakeFactory, screen_text
-from tui.app import GenstepApp
-from tui.screens import dashboard
-from tui.screens.dashboard import DashboardScreen
-from tui.screens.dialogs import TextDialog, ValueDialog
-from tui.screens.picker import PickerScreen
-from tui.widgets.curves import CurvesPanel
-from tui.widgets.status import KnobBar, StatusBar
+from genstep.tui.app import GenstepApp
+from genstep.tui.screens import dashboard
+from genstep.tui.screens.dashboard import DashboardScreen
+from genstep.tui.screens.dialogs import TextDialog, ValueDialog
+from genstep.tui.screens.picker import PickerScreen
+from genstep.tui.widgets.curves import CurvesPanel
+from genstep.tui.widgets.status import KnobBar, StatusBar
 
 
 dashboard.POLL_S = 0.02  # the redraw timer at 50 Hz: tests see each new frame sooner

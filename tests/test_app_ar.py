@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from fakes import open_dashboard, screen_text
-from tui.app import GenstepApp
+from genstep.tui.app import GenstepApp
 
 pytest.importorskip("torch")
 
@@ -31,8 +31,8 @@ class SteppedEngine:
         self.steps, self.changes = steps, changes or {}
 
     def __call__(self, name, seed=0, device="auto", overrides=()):
-        from engine.knobs import parse_assignment
-        from tui.run.build import open_session
+        from genstep.engine.knobs import parse_assignment
+        from genstep.tui.run.build import open_session
 
         scenario, session = open_session(name, seed, "cpu", overrides)
         for at, change in sorted(self.changes.items()):
@@ -41,7 +41,7 @@ class SteppedEngine:
         return scenario, session
 
     def scenarios(self):
-        from engine import list_scenarios
+        from genstep.engine import list_scenarios
 
         return list(list_scenarios())
 

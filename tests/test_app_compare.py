@@ -17,8 +17,8 @@ pytest.importorskip("torch")
 from textual.widgets import Input  # noqa: E402
 
 from fakes import open_dashboard, screen_text, until  # noqa: E402
-from tui.app import EngineFactory, GenstepApp  # noqa: E402
-from tui.screens.dialogs import TextDialog, ValueDialog  # noqa: E402
+from genstep.tui.app import EngineFactory, GenstepApp  # noqa: E402
+from genstep.tui.screens.dialogs import TextDialog, ValueDialog  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 VAE = str(DATA / "tiny-vae.toml")
@@ -110,7 +110,7 @@ def test_save_in_the_app_then_continue_headless_bit_identically(tmp_path, monkey
     assert command == f"genstep run {VAE} --seed 2 --at 100:beta=0.5 --steps 100" and "--at 100:beta=0.5" in shown
 
     def run(*args):
-        r = subprocess.run([sys.executable, "-m", "tui.cli", "run", *args, "--device", "cpu", "--json"],
+        r = subprocess.run([sys.executable, "-m", "genstep.tui.cli", "run", *args, "--device", "cpu", "--json"],
                            capture_output=True, text=True, timeout=180)
         assert r.returncode == 0, r.stderr
         return json.loads(r.stdout.strip().splitlines()[-1])

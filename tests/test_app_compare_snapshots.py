@@ -10,7 +10,7 @@ import pytest
 
 from fakes import FakeFactory, fake_frame, load_scenario
 from test_app_snapshots import loaded
-from tui.app import GenstepApp
+from genstep.tui.app import GenstepApp
 
 
 def compare_frame(name: str, selected: int):

@@ -15,8 +15,8 @@ import asyncio
 import pytest
 
 from fakes import open_dashboard, screen_text
-from tui.app import GenstepApp
-from tui.widgets.chart import ChartView
+from genstep.tui.app import GenstepApp
+from genstep.tui.widgets.chart import ChartView
 
 pytest.importorskip("torch")
 
@@ -28,14 +28,14 @@ class SteppedEngine:
         self.steps = steps
 
     def __call__(self, name, seed=0, device="auto", overrides=()):
-        from tui.run.build import open_session
+        from genstep.tui.run.build import open_session
 
         scenario, session = open_session(name, seed, "cpu", overrides)
         session.step(self.steps)
         return scenario, session
 
     def scenarios(self):
-        from engine import list_scenarios
+        from genstep.engine import list_scenarios
 
         return list(list_scenarios())
 

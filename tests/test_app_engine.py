@@ -14,10 +14,10 @@ pytest.importorskip("torch")
 
 from textual.widgets import Input  # noqa: E402
 
-from engine import Session, load_scenario  # noqa: E402
-from tui.app import EngineFactory, GenstepApp  # noqa: E402
-from tui.screens.dashboard import DashboardScreen  # noqa: E402
-from tui.screens.dialogs import ValueDialog  # noqa: E402
+from genstep.engine import Session, load_scenario  # noqa: E402
+from genstep.tui.app import EngineFactory, GenstepApp  # noqa: E402
+from genstep.tui.screens.dashboard import DashboardScreen  # noqa: E402
+from genstep.tui.screens.dialogs import ValueDialog  # noqa: E402
 
 SCENARIO = "tests/data/tiny-gan.toml"  # a stable test scenario: the shipped lessons get retuned
 
@@ -78,7 +78,7 @@ DIVERGING = {
 @pytest.mark.parametrize("family", ["gan", "vae"])
 def test_a_diverging_real_run_pauses_names_the_quantity_and_b_rewinds_to_the_last_good_step(family):
     from fakes import screen_text
-    from tui.widgets.status import ProblemBar
+    from genstep.tui.widgets.status import ProblemBar
 
     path, overrides = DIVERGING[family]
 

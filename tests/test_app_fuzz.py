@@ -20,11 +20,11 @@ from textual._context import active_app  # noqa: E402
 from textual.widgets import Input  # noqa: E402
 
 from fakes import open_dashboard, until  # noqa: E402
-from tui.app import EngineFactory, GenstepApp  # noqa: E402
-from tui.screens import dashboard  # noqa: E402
-from tui.screens.dashboard import DashboardScreen  # noqa: E402
-from tui.screens.dialogs import ValueDialog  # noqa: E402
-from tui.widgets.status import KnobBar  # noqa: E402
+from genstep.tui.app import EngineFactory, GenstepApp  # noqa: E402
+from genstep.tui.screens import dashboard  # noqa: E402
+from genstep.tui.screens.dashboard import DashboardScreen  # noqa: E402
+from genstep.tui.screens.dialogs import ValueDialog  # noqa: E402
+from genstep.tui.widgets.status import KnobBar  # noqa: E402
 
 dashboard.POLL_S = 0.02
 

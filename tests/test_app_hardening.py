@@ -10,11 +10,11 @@ from textual.widgets import Input
 from textual.widgets._toast import Toast
 
 from fakes import FakeFactory, KnobError, aio, open_dashboard, screen_text, until
-from tui.app import GenstepApp
-from tui.screens import dashboard
-from tui.screens.dashboard import DashboardScreen
-from tui.screens.dialogs import TextDialog, ValueDialog
-from tui.widgets.status import ProblemBar, StatusBar
+from genstep.tui.app import GenstepApp
+from genstep.tui.screens import dashboard
+from genstep.tui.screens.dashboard import DashboardScreen
+from genstep.tui.screens.dialogs import TextDialog, ValueDialog
+from genstep.tui.widgets.status import ProblemBar, StatusBar
 
 dashboard.POLL_S = 0.02  # the redraw timer at 50 Hz: tests see each new frame sooner
 

@@ -12,12 +12,12 @@ import functools
 import pytest
 from textual.widgets._toast import Toast
 
-from engine.frame import Note
+from genstep.engine.frame import Note
 from fakes import FakeFactory
-from tui.app import GenstepApp
-from tui.screens.dashboard import DashboardScreen
-from tui.widgets.notes import NotesPanel, NoteToast
-from tui.widgets.status import StatusBar
+from genstep.tui.app import GenstepApp
+from genstep.tui.screens.dashboard import DashboardScreen
+from genstep.tui.widgets.notes import NotesPanel, NoteToast
+from genstep.tui.widgets.status import StatusBar
 
 
 

@@ -9,11 +9,11 @@ from rich.color import Color, ColorSystem
 from textual.widgets import OptionList
 
 from fakes import FakeFactory, aio, fake_frame, load_scenario, open_dashboard, screen_text, until
-from tui.app import GenstepApp
-from tui.render import colors
-from tui.screens.dialogs import TextDialog
-from tui.screens.picker import PickerScreen, gist
-from tui.widgets.lesson import LessonPanel
+from genstep.tui.app import GenstepApp
+from genstep.tui.render import colors
+from genstep.tui.screens.dialogs import TextDialog
+from genstep.tui.screens.picker import PickerScreen, gist
+from genstep.tui.widgets.lesson import LessonPanel
 
 # sRGB -> simulated colour vision (Machado et al. 2009, severity 1), in linear RGB
 DEUTAN = np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]])

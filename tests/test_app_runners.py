@@ -18,10 +18,10 @@ pytest.importorskip("torch")
 from textual.widgets import Input  # noqa: E402
 
 from fakes import screen_text  # noqa: E402
-from tui.app import EngineFactory, GenstepApp  # noqa: E402
-from tui.run import RunHandle, available  # noqa: E402
-from tui.screens.dashboard import DashboardScreen  # noqa: E402
-from tui.screens.dialogs import TextDialog, ValueDialog  # noqa: E402
+from genstep.tui.app import EngineFactory, GenstepApp  # noqa: E402
+from genstep.tui.run import RunHandle, available  # noqa: E402
+from genstep.tui.screens.dashboard import DashboardScreen  # noqa: E402
+from genstep.tui.screens.dialogs import TextDialog, ValueDialog  # noqa: E402
 
 TINY = "tests/data/tiny-gan.toml"  # checkpoints every 50 steps
 RUNNERS = [pytest.param("process", marks=pytest.mark.skipif(not available(), reason="needs POSIX fd passing")),
@@ -46,7 +46,7 @@ def training_children() -> list[str]:
             line = " ".join(child.cmdline())
         except psutil.Error:  # gone meanwhile
             continue
-        if "tui.run.child" in line:
+        if "genstep.tui.run.child" in line:
             found.append(line)
     return found
 
@@ -137,7 +137,7 @@ def test_a_flood_of_states_is_coalesced_into_one_redraw_of_the_newest(monkeypatc
     """States come faster than the screen handles them: only the newest waiting one is handled
     and drawn, so a burst of 200 costs one handler call, and keys are never queued behind it."""
     from fakes import FakeFactory, fake_frame, load_scenario
-    from tui.run import RunState
+    from genstep.tui.run import RunState
 
     handled = []
     real = DashboardScreen.on_dashboard_screen_run_updated

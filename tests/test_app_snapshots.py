@@ -7,8 +7,8 @@ import pytest
 from textual.widgets import Input
 
 from fakes import FakeFactory
-from tui.app import GenstepApp
-from tui.screens.dashboard import DashboardScreen
+from genstep.tui.app import GenstepApp
+from genstep.tui.screens.dashboard import DashboardScreen
 
 
 async def loaded(pilot):

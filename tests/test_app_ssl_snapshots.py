@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("torch")
 
 from fakes import aio, open_dashboard, screen_text  # noqa: E402
-from tui.app import GenstepApp  # noqa: E402
+from genstep.tui.app import GenstepApp  # noqa: E402
 
 NAME = "ssl-collapse"
 # steps, or knob=value, in order: what the user did before the snapshot
@@ -36,7 +36,7 @@ class SteppedEngine:
 
     def __call__(self, name, seed=0, device="auto", overrides=()):
         if self.plan not in self.sessions:
-            from tui.run.build import open_session
+            from genstep.tui.run.build import open_session
 
             sc, s = open_session(name, 0, "cpu", overrides)
             for item in PLANS[self.plan]:

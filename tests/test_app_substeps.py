@@ -11,12 +11,12 @@ pytest.importorskip("torch")
 
 from textual.widgets import Input  # noqa: E402
 
-from engine import Session, load_scenario  # noqa: E402
+from genstep.engine import Session, load_scenario  # noqa: E402
 from fakes import FakeFactory, screen_text  # noqa: E402
-from tui.app import EngineFactory, GenstepApp  # noqa: E402
-from tui.screens.dashboard import DashboardScreen  # noqa: E402
-from tui.screens.dialogs import ValueDialog  # noqa: E402
-from tui.widgets.status import StatusBar  # noqa: E402
+from genstep.tui.app import EngineFactory, GenstepApp  # noqa: E402
+from genstep.tui.screens.dashboard import DashboardScreen  # noqa: E402
+from genstep.tui.screens.dialogs import ValueDialog  # noqa: E402
+from genstep.tui.widgets.status import StatusBar  # noqa: E402
 
 SCENARIO = "tests/data/tiny-gan.toml"
 

@@ -15,7 +15,7 @@ TINY = str(DATA / "tiny-gan.toml")
 
 
 def genstep(*args, timeout=120):
-    r = subprocess.run([sys.executable, "-m", "tui.cli", *args], capture_output=True, text=True, timeout=timeout)
+    r = subprocess.run([sys.executable, "-m", "genstep.tui.cli", *args], capture_output=True, text=True, timeout=timeout)
     assert "Traceback" not in r.stderr, r.stderr
     return r
 
@@ -110,6 +110,6 @@ def test_plot_draws_a_finished_run(tmp_path):
 
 
 def test_headless_commands_do_not_import_textual():
-    code = ("import sys; from tui import cli, headless; "
+    code = ("import sys; from genstep.tui import cli, headless; "
             "sys.exit(any(m.split('.')[0] == 'textual' for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import ScenarioError, list_scenarios, load_scenario
-from engine.data import DataError, read_points_csv
+from genstep.engine import ScenarioError, list_scenarios, load_scenario
+from genstep.engine.data import DataError, read_points_csv
 
 DATA = Path(__file__).parent / "data"
 SHIPPED = {"gan-8gaussians", "wgan-disjoint", "vae-posterior-collapse"}
@@ -106,7 +106,7 @@ def test_a_csv_scenario_resolves_its_path_beside_the_file(tmp_path):
     write(tmp_path, "\n".join(f"{i},{(i * 7) % 5}" for i in range(50)), "pts.csv")
     p = write(tmp_path, 'family = "gan"\n[lesson]\ntitle = "mine"\n[data]\nkind = "csv"\npath = "pts.csv"\n')
     sc = load_scenario(str(p))
-    from engine import data
+    from genstep.engine import data
 
     d = data.build(sc.data)
     assert d.kind == "csv"

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine import DeviceError, Session, load_scenario
-from engine.session import resolve_device
+from genstep.engine import DeviceError, Session, load_scenario
+from genstep.engine.session import resolve_device
 
 DATA = Path(__file__).parent / "data"
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
@@ -29,7 +29,7 @@ def test_auto_picks_the_faster_device_and_says_why():
 def test_asking_for_cuda_without_a_gpu_is_a_clear_error():
     with pytest.raises(DeviceError, match="torch sees no CUDA GPU"):
         Session(load_scenario(str(DATA / "tiny-gan.toml")), device="cuda")
-    r = subprocess.run([sys.executable, "-m", "tui.cli", "run", str(DATA / "tiny-gan.toml"), "--device", "cuda"],
+    r = subprocess.run([sys.executable, "-m", "genstep.tui.cli", "run", str(DATA / "tiny-gan.toml"), "--device", "cuda"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "no CUDA GPU" in r.stderr and "Traceback" not in r.stderr
 

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 import torch
 
-from engine import Session, load_scenario
-from engine.families.diffusion import schedule
-from engine.families.diffusion import sampling
+from genstep.engine import Session, load_scenario
+from genstep.engine.families.diffusion import schedule
+from genstep.engine.families.diffusion import sampling
 
 TINY = ["model.hidden=16", "model.depth=2", "model.bound_points=16", "model.trails=4", "train.T=20",
         "probe.samples=100", "probe.every=10", "probe.w1_points=50", "probe.checkpoint_every=10"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import KnobError, Session, load_scenario
+from genstep.engine import KnobError, Session, load_scenario
 
 DATA = Path(__file__).parent / "data"
 GAN = str(DATA / "tiny-gan.toml")
@@ -33,8 +33,8 @@ def assert_same_history(a, b):
 
 
 def test_engine_imports_neither_textual_nor_rich():
-    code = ("import sys, engine; from engine import Session; from engine.session import Session; "
-            "import engine.families, engine.metrics, engine.records; "
+    code = ("import sys; import genstep.engine as engine; from genstep.engine import Session; from genstep.engine.session import Session; "
+            "import genstep.engine.families, genstep.engine.metrics, genstep.engine.records; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')]; "
             "print(bad); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -42,7 +42,7 @@ def test_engine_imports_neither_textual_nor_rich():
 
 
 def test_listing_scenarios_does_not_import_torch():
-    code = ("import sys; from engine import list_scenarios, load_scenario; list_scenarios(); "
+    code = ("import sys; from genstep.engine import list_scenarios, load_scenario; list_scenarios(); "
             "load_scenario('gan-8gaussians'); sys.exit('torch' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 

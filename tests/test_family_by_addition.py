@@ -15,8 +15,8 @@ import pytest
 pytest.importorskip("torch")
 
 import toy_family  # noqa: E402
-from engine.families import FAMILIES, unregister  # noqa: E402
-from tui.views import VIEWS  # noqa: E402
+from genstep.engine.families import FAMILIES, unregister  # noqa: E402
+from genstep.tui.views import VIEWS  # noqa: E402
 
 SCENARIO = str(Path(__file__).parent / "data" / "toy-gauss.toml")
 # the 3x3 grid at spacing 2 with sd 0.1: per-axis variance 8/3 + 0.01 around a mean of 0
@@ -32,7 +32,7 @@ def toy():
 
 
 def test_the_family_is_unknown_until_registered():
-    from tui.cli import main
+    from genstep.tui.cli import main
 
     assert toy_family.NAME not in FAMILIES
     err = io.StringIO()
@@ -44,7 +44,7 @@ def test_the_family_is_unknown_until_registered():
 
 
 def test_a_family_added_in_tests_runs_headless_with_json(toy):
-    from tui.cli import main
+    from genstep.tui.cli import main
 
     out = io.StringIO()
     with redirect_stdout(out):
@@ -62,7 +62,7 @@ def test_a_family_added_in_tests_runs_headless_with_json(toy):
 
 def _screen_in_app() -> tuple[str, object]:
     from fakes import open_dashboard, screen_text
-    from tui.app import EngineFactory, GenstepApp
+    from genstep.tui.app import EngineFactory, GenstepApp
 
     async def drive():
         app = GenstepApp(SCENARIO, seed=1, device="cpu", session_factory=EngineFactory(worker="thread"))

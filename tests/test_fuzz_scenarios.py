@@ -25,9 +25,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import ScenarioError, load_scenario
-from engine.config import Scenario, coerce_knob, one_line, shorten
-from engine.knobs import parse_at
+from genstep.engine import ScenarioError, load_scenario
+from genstep.engine.config import Scenario, coerce_knob, one_line, shorten
+from genstep.engine.knobs import parse_at
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
@@ -349,7 +349,7 @@ def test_broken_inputs_through_the_real_cli(tmp_path):
             target = str(tmp_path / f"{name}.toml")
             Path(target).write_bytes(blob)
         cmd = ["check", target] if i % 2 and not extra else ["run", target, "--steps", "1", "--device", "cpu"]
-        r = subprocess.run([sys.executable, "-m", "tui.cli", *cmd, *extra], capture_output=True, text=True,
+        r = subprocess.run([sys.executable, "-m", "genstep.tui.cli", *cmd, *extra], capture_output=True, text=True,
                            timeout=120, cwd=ROOT)
         lines = r.stderr.splitlines()
         assert r.returncode == 2, (name, r.returncode, r.stderr[-2000:])

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.catalog import list_scenarios, load_scenario
-from engine.families import FAMILIES
-from tui.headless import metrics_table
+from genstep.engine.catalog import list_scenarios, load_scenario
+from genstep.engine.families import FAMILIES
+from genstep.tui.headless import metrics_table
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -23,7 +23,7 @@ def test_the_readme_glossary_is_the_families_glossary():
 @pytest.mark.parametrize("name", [n for n, _ in list_scenarios()])
 def test_every_metric_a_lesson_reports_is_in_its_familys_glossary(name):
     pytest.importorskip("torch")
-    from engine.session import Session
+    from genstep.engine.session import Session
 
     sc = load_scenario(name, ["probe.every=1", "probe.samples=200", "probe.w1_points=50"])
     s = Session(sc, seed=0, device="cpu")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.catalog import load_scenario
-from engine.session import Session, use_one_cpu_thread
+from genstep.engine.catalog import load_scenario
+from genstep.engine.session import Session, use_one_cpu_thread
 
 GOLDEN = json.loads((Path(__file__).parent / "data" / "golden_finals.json").read_text())["runs"]
 

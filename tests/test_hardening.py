@@ -22,10 +22,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import ScenarioError, load_scenario
-from engine import data as datalib
-from engine import records
-from engine.data import MAX_CSV_ROWS, DataError, read_points_csv
+from genstep.engine import ScenarioError, load_scenario
+from genstep.engine import data as datalib
+from genstep.engine import records
+from genstep.engine.data import MAX_CSV_ROWS, DataError, read_points_csv
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data"
@@ -34,7 +34,7 @@ GOOD = "".join(f"{i},{i % 3}\n" for i in range(20))
 
 
 def genstep(*args, timeout=180, **kw):
-    r = subprocess.run([sys.executable, "-m", "tui.cli", *args], capture_output=True, text=True, timeout=timeout,
+    r = subprocess.run([sys.executable, "-m", "genstep.tui.cli", *args], capture_output=True, text=True, timeout=timeout,
                        cwd=ROOT, **kw)
     assert "Traceback" not in r.stderr, r.stderr
     return r
@@ -221,7 +221,7 @@ def test_divergence_exits_3_names_the_quantity_and_keeps_good_metrics(tmp_path, 
 def test_ctrl_c_in_process_stops_between_steps_and_writes_the_metrics(tmp_path, monkeypatch, capsys):
     """SIGINT raised from inside a step (the metrics listener) is only noted; the run stops at the
     next chunk boundary, never inside torch, and still writes every row."""
-    from tui import cli, headless
+    from genstep.tui import cli, headless
 
     m = tmp_path / "m.jsonl"
     add = records.MetricsWriter.add
@@ -244,7 +244,7 @@ def test_ctrl_c_in_process_stops_between_steps_and_writes_the_metrics(tmp_path, 
 
 
 def test_second_ctrl_c_stops_at_once_and_still_writes_the_metrics(tmp_path, monkeypatch, capsys):
-    from tui import cli
+    from genstep.tui import cli
 
     m = tmp_path / "m.csv"
     add = records.MetricsWriter.add
@@ -269,7 +269,7 @@ def test_ctrl_c_on_a_real_run_exits_130_with_summary_and_complete_metrics(tmp_pa
     and must hold nothing but the summary."""
     f = tmp_path / "F.jsonl"
     master, slave = pty.openpty()
-    p = subprocess.Popen([sys.executable, "-m", "tui.cli", "run", "gan-8gaussians", "--steps", "100000",
+    p = subprocess.Popen([sys.executable, "-m", "genstep.tui.cli", "run", "gan-8gaussians", "--steps", "100000",
                           "--metrics-out", str(f), "--json"], stdout=subprocess.PIPE, stderr=slave, text=True,
                          cwd=ROOT)
     os.close(slave)
@@ -333,7 +333,7 @@ def test_code_in_a_scenario_or_metrics_file_stays_data(tmp_path, monkeypatch):
     with pytest.raises(ScenarioError, match=r"lesson\.notes\.0\.when: .*expected a condition"):
         load_scenario(str(p), ['lesson.notes=[{text = "x", when = "__import__(\'os\').getpid() > 0"}]'])
     with pytest.raises(ScenarioError, match=r"loss: expected one of"):
-        from engine.config import coerce_knob
+        from genstep.engine.config import coerce_knob
 
         coerce_knob(sc, "loss", code)
     m = tmp_path / "m.jsonl"
@@ -347,7 +347,7 @@ def test_code_in_a_scenario_or_metrics_file_stays_data(tmp_path, monkeypatch):
 
 
 def test_serve_listens_on_localhost_unless_told_otherwise():
-    from tui.cli import build_parser
+    from genstep.tui.cli import build_parser
 
     assert build_parser().parse_args(["serve"]).host == "127.0.0.1"
 

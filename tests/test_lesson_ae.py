@@ -17,10 +17,10 @@ import math
 import numpy as np
 import pytest
 
-from engine import Session, load_scenario
-from engine import data as datalib
-from engine.knobs import parse_assignment
-from engine.metrics import mixture_entropy, mode_coverage
+from genstep.engine import Session, load_scenario
+from genstep.engine import data as datalib
+from genstep.engine.knobs import parse_assignment
+from genstep.engine.metrics import mixture_entropy, mode_coverage
 
 HOLES, TRADEOFF = "ae-latent-holes", "beta-vae-tradeoff"
 SEEDS = (7, 8, 9)

@@ -21,13 +21,13 @@ import torch
 from scipy.special import logsumexp
 from scipy.stats import norm
 
-from engine import Session, load_scenario
-from engine import data as datalib
-from engine.catalog import resolve
-from engine.config import validate
-from engine.families.autoregressive import truth
-from engine.loading import read_toml
-from engine.knobs import parse_assignment
+from genstep.engine import Session, load_scenario
+from genstep.engine import data as datalib
+from genstep.engine.catalog import resolve
+from genstep.engine.config import validate
+from genstep.engine.families.autoregressive import truth
+from genstep.engine.loading import read_toml
+from genstep.engine.knobs import parse_assignment
 
 NAME = "ar-8gaussians"
 SEEDS = (10, 11, 12)

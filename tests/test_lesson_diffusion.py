@@ -23,9 +23,9 @@ import math
 import numpy as np
 import pytest
 
-from engine import Session, load_scenario, metrics
-from engine.families.diffusion import schedule
-from engine.knobs import parse_assignment
+from genstep.engine import Session, load_scenario, metrics
+from genstep.engine.families.diffusion import schedule
+from genstep.engine.knobs import parse_assignment
 
 ROLL, FEW = "ddpm-swissroll", "diffusion-few-steps"
 SEEDS = (7, 8, 9)

@@ -29,8 +29,8 @@ import sys
 import numpy as np
 import pytest
 
-from engine import Session, load_scenario, metrics
-from engine.knobs import parse_assignment
+from genstep.engine import Session, load_scenario, metrics
+from genstep.engine.knobs import parse_assignment
 
 NAME = "gan-8gaussians"
 SEEDS = (9, 10, 11)
@@ -165,7 +165,7 @@ def test_each_half_of_the_cure_alone(sc):
 def test_cli_applies_the_cure_as_the_engine_does(sc):
     seed, steps, at = SEEDS[0], 300, 200
     args = [a for c in sc.lesson.cure for a in ("--at", f"{at}:{c}")]
-    r = subprocess.run([sys.executable, "-m", "tui.cli", "run", NAME, "--json", "--device", "cpu",
+    r = subprocess.run([sys.executable, "-m", "genstep.tui.cli", "run", NAME, "--json", "--device", "cpu",
                         "--seed", str(seed), "--steps", str(steps), *args],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr

@@ -23,9 +23,9 @@ from contextlib import redirect_stdout
 import numpy as np
 import pytest
 
-from engine import KnobError, ScenarioError, Session, load_scenario
-from engine.families.ssl import measures
-from engine.knobs import parse_assignment
+from genstep.engine import KnobError, ScenarioError, Session, load_scenario
+from genstep.engine.families.ssl import measures
+from genstep.engine.knobs import parse_assignment
 
 NAME = "ssl-collapse"
 SEEDS = (7, 8, 9)
@@ -194,7 +194,7 @@ def test_byol_at_momentum_zero_is_simsiam_with_stop_gradient():
 
 
 def test_a_headless_run_switches_objective_and_reports_the_metrics():
-    from tui.cli import main
+    from genstep.tui.cli import main
 
     out = io.StringIO()
     with redirect_stdout(out):

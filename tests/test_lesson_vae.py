@@ -14,9 +14,9 @@ import math
 import numpy as np
 import pytest
 
-from engine import Session, load_scenario
-from engine import data as datalib
-from engine.knobs import parse_assignment
+from genstep.engine import Session, load_scenario
+from genstep.engine import data as datalib
+from genstep.engine.knobs import parse_assignment
 
 NAME = "vae-posterior-collapse"
 SEEDS = (7, 8, 9)

@@ -17,8 +17,8 @@ import math
 import numpy as np
 import pytest
 
-from engine import Session, load_scenario
-from engine.knobs import parse_assignment
+from genstep.engine import Session, load_scenario
+from genstep.engine.knobs import parse_assignment
 
 NAME = "wgan-disjoint"
 SEEDS = (7, 8, 9)

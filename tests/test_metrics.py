@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.metrics import (
+from genstep.engine.metrics import (
     ModeStats,
     active_units,
     gaussian_kl,

@@ -3,12 +3,12 @@
 import numpy as np
 from rich.color import Color, ColorSystem
 
-from tui.render import colors
-from tui.render.axes import draw_axes, nice_ticks, tick_label
-from tui.render.canvas import BRAILLE, Canvas
-from tui.render.cells import vbars
-from tui.render.charts import Marker, Series, line_chart, scatter_chart
-from tui.render.dots import Viewport, line, scatter
+from genstep.tui.render import colors
+from genstep.tui.render.axes import draw_axes, nice_ticks, tick_label
+from genstep.tui.render.canvas import BRAILLE, Canvas
+from genstep.tui.render.cells import vbars
+from genstep.tui.render.charts import Marker, Series, line_chart, scatter_chart
+from genstep.tui.render.dots import Viewport, line, scatter
 
 
 def vp(w=10, h=5):

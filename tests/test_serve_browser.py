@@ -95,7 +95,7 @@ def served(tmp_path):
     """`genstep serve SCENARIO` on a free port of 127.0.0.1: (its URL, its process, its log)."""
     port = _free_port()
     genstep = Path(sys.executable).parent / "genstep"
-    command = [str(genstep)] if genstep.exists() else [sys.executable, "-m", "tui.cli"]
+    command = [str(genstep)] if genstep.exists() else [sys.executable, "-m", "genstep.tui.cli"]
     log = tmp_path / "serve.log"
     with open(log, "wb") as out:
         server = subprocess.Popen([*command, "serve", SCENARIO, "--port", str(port)], stdout=out,
@@ -152,11 +152,11 @@ class Screen:
 
 
 def _app_processes(server: subprocess.Popen) -> list[psutil.Process]:
-    """The app processes the server started for a browser tab (`python -m tui.app ...`)."""
+    """The app processes the server started for a browser tab (`python -m genstep.tui.app ...`)."""
     found = []
     for p in psutil.Process(server.pid).children(recursive=True):
         try:
-            if "tui.app" in " ".join(p.cmdline()):
+            if "genstep.tui.app" in " ".join(p.cmdline()):
                 found.append(p)
         except psutil.NoSuchProcess:
             pass

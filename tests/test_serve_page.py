@@ -7,8 +7,8 @@ import re
 import jinja2
 from textual.app import App
 
-from tui.serve_page import PAGE, page
-from tui.widgets.status import PAUSED, RUNNING, STOPPED, StatusBar
+from genstep.tui.serve_page import PAGE, page
+from genstep.tui.widgets.status import PAUSED, RUNNING, STOPPED, StatusBar
 
 STATIC = "http://127.0.0.1:8123/static/"
 # WGL4's box drawing and geometric shapes that terminal fonts (Consolas, Menlo, DejaVu Sans Mono,

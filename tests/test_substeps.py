@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine import KnobError, Session, load_scenario
-from engine.frame import SUBSTEP
+from genstep.engine import KnobError, Session, load_scenario
+from genstep.engine.frame import SUBSTEP
 
 TINY = "tests/data/tiny-gan.toml"  # checkpoint_every 50
 

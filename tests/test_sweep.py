@@ -178,7 +178,7 @@ def test_an_address_where_no_cluster_answers_is_refused_at_once(tmp_path):
 
 def test_ctrl_c_stops_the_sweep_and_keeps_every_finished_line(tmp_path):
     out = tmp_path / "stopped.jsonl"
-    cmd = [sys.executable, "-m", "tui.cli", "sweep", TINY, "--seeds", "0-40", "--grid", "lr_g=0.001", "--steps", "50",
+    cmd = [sys.executable, "-m", "genstep.tui.cli", "sweep", TINY, "--seeds", "0-40", "--grid", "lr_g=0.001", "--steps", "50",
            *SET, "--workers", "2", "--out", str(out)]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
@@ -203,7 +203,7 @@ def _record(seed, beta, status, kl):
 
 
 def test_summary_by_hand_skips_runs_that_did_not_finish_ok_and_a_rerun_replaces_its_failure():
-    from engine.sweep import summarize
+    from genstep.engine.sweep import summarize
 
     records = [_record(0, 0.1, "ok", 1.0), _record(1, 0.1, "error", None), _record(2, 0.1, "ok", 4.0),
                _record(3, 0.1, "diverged", 100.0), _record(1, 0.1, "ok", 7.0),  # seed 1 rerun on --resume
@@ -232,7 +232,7 @@ def test_plot_draws_a_sweep_file_against_its_grid_variable_with_error_bars(tmp_p
 
 
 def test_a_cell_that_raises_is_its_record_with_status_error_not_the_sweeps_end():
-    from engine.sweep import Cell, run_cell
+    from genstep.engine.sweep import Cell, run_cell
 
     record = run_cell(Cell("no-such-lesson", 3, (("beta", 0.5),), 10), {"scenario": "x"})
     assert (record["seed"], record["knobs"], record["status"], record["final"]) == (3, {"beta": 0.5}, "error", {})

@@ -12,9 +12,9 @@ import pytest
 
 pytest.importorskip("torch")
 
-from engine import Session, load_scenario  # noqa: E402
-from tui.run import RunHandle, RunRefused, available  # noqa: E402
-from tui.run.remote import RemoteRun  # noqa: E402
+from genstep.engine import Session, load_scenario  # noqa: E402
+from genstep.tui.run import RunHandle, RunRefused, available  # noqa: E402
+from genstep.tui.run.remote import RemoteRun  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not available(), reason="needs POSIX fd passing")
 
@@ -108,12 +108,12 @@ def test_a_message_the_app_cannot_read_ends_the_run_with_the_reason(remote, monk
     says so and stops the process, instead of a reading thread dying in silence."""
     import threading
 
-    import tui.pipe
+    from genstep.tui import pipe
 
     d = remote()
     d.wait_valid()
     d.go()
-    monkeypatch.setattr(tui.pipe, "_records", lambda: {})  # this app knows no Frame records
+    monkeypatch.setattr(pipe, "_records", lambda: {})  # this app knows no Frame records
     threading.Thread(target=d.run, daemon=True).start()
     wait(lambda: d.finished.is_set(), timeout=30)
     assert d.state.ended and not d.state.running
@@ -127,9 +127,9 @@ def test_frames_of_every_family_cross_the_pipe_unchanged():
 
     import numpy as np
 
-    from tui.pipe import decode, encode
-    from tui.run import RunState
-    from tui.run.messages import State
+    from genstep.tui.pipe import decode, encode
+    from genstep.tui.run import RunState
+    from genstep.tui.run.messages import State
 
     def same(a, b):
         if isinstance(a, np.ndarray):
@@ -158,7 +158,7 @@ def test_frames_of_every_family_cross_the_pipe_unchanged():
 def test_the_pipe_carries_data_only(part):
     import numpy as np
 
-    from tui.pipe import decode, encode
+    from genstep.tui.pipe import decode, encode
 
     if part is None:
         part = np.array([object()])
@@ -179,9 +179,9 @@ def test_validating_a_lesson_in_the_training_process_imports_neither_numpy_nor_t
     import sys
 
     code = ("import sys\n"
-            "from tui.pipe import decode, encode\n"
-            "from tui.run.build import validate\n"
-            "from tui.run.messages import Open, Valid\n"
+            "from genstep.tui.pipe import decode, encode\n"
+            "from genstep.tui.run.build import validate\n"
+            "from genstep.tui.run.messages import Open, Valid\n"
             "opened = decode(encode(Open('gan-8gaussians', 0, 'cpu', ('train.lr_g=0.001',))))\n"
             "s = validate(opened.name, opened.overrides)\n"
             "back = decode(encode(Valid(s.model_dump(mode='json'))))\n"

@@ -15,8 +15,8 @@ import numpy as np
 from pydantic import Field
 from rich.text import Text
 
-from engine.config import _Strict
-from engine.families import FamilySpec, register
+from genstep.engine.config import _Strict
+from genstep.engine.families import FamilySpec, register
 
 NAME = "toy-gauss"
 
@@ -39,7 +39,7 @@ def _build(sc, data, device, gen, probe_gen):
     import torch
     from torch import nn
 
-    from engine.families.base import Family, set_lr, to_np
+    from genstep.engine.families.base import Family, set_lr, to_np
 
     class ToyGauss(Family):
         def __init__(self):
@@ -99,10 +99,10 @@ def register_toy() -> FamilySpec:
 
 
 def register_toy_view():
-    from tui.render import colors
-    from tui.render.axes import fmt_value
-    from tui.views import register_view
-    from tui.views.base import View
+    from genstep.tui.render import colors
+    from genstep.tui.render.axes import fmt_value
+    from genstep.tui.views import register_view
+    from genstep.tui.views.base import View
 
     class ToyView(View):
         curve_groups = {"losses": ("negative log-likelihood", ("nll",)),

@@ -22,8 +22,8 @@ from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Static
 
-from tui.screens.dashboard import DashboardScreen
-from tui.screens.picker import PickerScreen
+from genstep.tui.screens.dashboard import DashboardScreen
+from genstep.tui.screens.picker import PickerScreen
 
 
 class SessionFactory(Protocol):
@@ -45,7 +45,7 @@ class EngineFactory:
     the scenario while Textual was imported); the first lesson opened with the same request uses it."""
 
     def __init__(self, worker: str | None = None, prestarted: Any = None) -> None:
-        from tui.run import wanted
+        from genstep.tui.run import wanted
 
         self.worker = "process" if wanted(worker) else "thread"
         self.prestarted = prestarted
@@ -53,8 +53,8 @@ class EngineFactory:
     def open_run(self, name: str, seed: int = 0, device: str = "auto", overrides: Sequence[str] = (),
                  autoplay: bool = False):
         """A RemoteRun for the lesson (validating it already), or None to train in this process."""
-        from tui.run.messages import Open
-        from tui.run.remote import RemoteRun
+        from genstep.tui.run.messages import Open
+        from genstep.tui.run.remote import RemoteRun
 
         request = Open(name, int(seed), str(device), tuple(str(o) for o in overrides), bool(autoplay))
         if self.prestarted is not None and self.prestarted.request == request:
@@ -66,20 +66,20 @@ class EngineFactory:
 
     def __call__(self, name: str, seed: int = 0, device: str = "auto", overrides: Sequence[str] = ()):
         """(scenario, Session), built in the calling thread (`tui.run.build.open_session`)."""
-        from tui.run.build import open_session
+        from genstep.tui.run.build import open_session
 
         return open_session(name, seed, device, overrides)
 
     def scenarios(self) -> list[tuple[str, str]]:
-        from engine import list_scenarios
+        from genstep.engine import list_scenarios
 
         return list(list_scenarios())
 
     def summaries(self) -> dict[str, str]:
         """Each shipped lesson's summary, by name ("" where a file cannot be read)."""
-        from engine.catalog import scenario_dir
-        from engine.config import ScenarioError
-        from engine.loading import read_toml
+        from genstep.engine.catalog import scenario_dir
+        from genstep.engine.config import ScenarioError
+        from genstep.engine.loading import read_toml
 
         out = {}
         for name, _ in self.scenarios():
@@ -213,5 +213,5 @@ def run_app(scenario: str | None, seed: int = 0, device: str = "auto", overrides
     return int(result or app.return_code or 0)
 
 
-if __name__ == "__main__":  # `python -m tui.app [NAME]`: what `genstep serve` runs per browser tab
+if __name__ == "__main__":  # `python -m genstep.tui.app [NAME]`: what `genstep serve` runs per browser tab
     sys.exit(run_app(sys.argv[1] if len(sys.argv) > 1 else None))

@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from engine.errors import one_line as _one_line  # escaped: an error is always one line on stderr
+from genstep.engine.errors import one_line as _one_line  # escaped: an error is always one line on stderr
 
 EXIT_USAGE = 2
 
@@ -121,31 +121,31 @@ def main(argv: list[str] | None = None) -> int:
     cmd = args.command or "tui"
     try:
         if cmd == "run":
-            from tui.headless import run
+            from genstep.tui.headless import run
 
             return run(args)
         if cmd == "list":
-            from tui.headless import list_cmd
+            from genstep.tui.headless import list_cmd
 
             return list_cmd(args.metrics)
         if cmd == "check":
-            from tui.headless import check
+            from genstep.tui.headless import check
 
             return check(args.file, args.overrides)
         if cmd == "plot":
-            from tui.headless import plot
+            from genstep.tui.headless import plot
 
             return plot(args.file, args.metrics, args.width, args.height)
         if cmd == "sweep":
-            from tui.sweep import sweep
+            from genstep.tui.sweep import sweep
 
             return sweep(args)
         if cmd == "serve":
             if args.scenario:  # a bad name or file is a usage error (exit 2) before serving anything
-                from engine.catalog import load_scenario
+                from genstep.engine.catalog import load_scenario
 
                 load_scenario(args.scenario, [])
-            from tui.serve import serve
+            from genstep.tui.serve import serve
 
             return serve(args.scenario, host=args.host, port=args.port)
         return _tui(args)
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except Exception as e:  # noqa: BLE001 - the last line of defence: never a traceback
-        from engine.config import ScenarioError
+        from genstep.engine.config import ScenarioError
 
         if isinstance(e, (ScenarioError, ValueError, OSError)):
             print(f"genstep: {_one_line(e)}", file=sys.stderr)
@@ -183,18 +183,18 @@ def _tui(args) -> int:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     run = None
     if scenario:
-        from tui.run import wanted
+        from genstep.tui.run import wanted
 
         if wanted():
-            from tui.run.remote import RemoteRun
+            from genstep.tui.run.remote import RemoteRun
 
             run = RemoteRun(scenario, seed, device, overrides)
         else:
-            from tui.run.build import validate
+            from genstep.tui.run.build import validate
 
             validate(scenario, overrides)
     try:
-        from tui.app import run_app
+        from genstep.tui.app import run_app
 
         if run is not None:
             run.wait_valid()

@@ -10,8 +10,8 @@ import sys
 import threading
 import time
 
-from engine.catalog import list_scenarios, load_scenario
-from engine.config import ScenarioError
+from genstep.engine.catalog import list_scenarios, load_scenario
+from genstep.engine.config import ScenarioError
 
 EXIT_OK, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 CHUNK = 25  # steps between progress updates and Ctrl+C checks
@@ -34,7 +34,7 @@ def list_cmd(metrics: bool = False) -> int:
 
 def metrics_table() -> str:
     """Every registered family's metrics as a Markdown table: the README's glossary is this output."""
-    from engine.families import FAMILIES
+    from genstep.engine.families import FAMILIES
 
     rows = ["| metric | family | what it measures |", "|---|---|---|"]
     for spec in FAMILIES.values():
@@ -44,7 +44,7 @@ def metrics_table() -> str:
 
 def check(path: str, overrides=()) -> int:
     sc = load_scenario(path, overrides)
-    from engine import data
+    from genstep.engine import data
 
     data.build(sc.data)  # a CSV data file is read and checked too
     print(f"{path}: ok ({sc.family}, {len(sc.knobs)} knobs, lesson '{sc.lesson.title}')")
@@ -84,10 +84,10 @@ class _CtrlC:
 
 
 def run(args) -> int:
-    from engine.config import coerce_knob, shorten
-    from engine.knobs import parse_at
-    from engine.records import MetricsWriter, check_path, write_rows
-    from tui import runplan
+    from genstep.engine.config import coerce_knob, shorten
+    from genstep.engine.knobs import parse_at
+    from genstep.engine.records import MetricsWriter, check_path, write_rows
+    from genstep.tui import runplan
 
     if args.load and (args.scenario or args.overrides):
         raise ScenarioError("--load FILE continues a saved run with its own scenario: give no SCENARIO and no --set")
@@ -95,7 +95,7 @@ def run(args) -> int:
         raise ScenarioError("expected a SCENARIO (a shipped name or a .toml file) or --load FILE (see genstep run --help)")
     loaded = None
     if args.load:
-        from engine import runfile  # torch: the scenario is inside the file
+        from genstep.engine import runfile  # torch: the scenario is inside the file
 
         loaded = runfile.load(args.load, None if args.device == "auto" else args.device)
         sc = loaded.scenario
@@ -117,12 +117,12 @@ def run(args) -> int:
     steps = args.steps if args.steps is not None else horizon + (loaded.steps if loaded else 0)
 
     with _CtrlC() as ctrl_c:
-        from tui.run.build import open_session
+        from genstep.tui.run.build import open_session
 
         if loaded is not None:
             session = loaded
             if session.device == "cpu":
-                from engine.session import use_one_cpu_thread
+                from genstep.engine.session import use_one_cpu_thread
 
                 use_one_cpu_thread()
         else:
@@ -157,7 +157,7 @@ def run(args) -> int:
             fake = session.frame().fake
             write_rows([{"x": float(x), "y": float(y)} for x, y in fake], args.samples_out)
         if plan.save:
-            from engine import runfile
+            from genstep.engine import runfile
 
             runfile.save(session, plan.save)
         return _finish(args, sc, session, status, elapsed, writer, plan)
@@ -165,8 +165,8 @@ def run(args) -> int:
 
 def _finish(args, sc, session, status, elapsed, writer, plan=None) -> int:
     """The summary (JSON or a table) and the exit code."""
-    from engine.families import FAMILIES
-    from tui import runplan
+    from genstep.engine.families import FAMILIES
+    from genstep.tui import runplan
 
     counts = FAMILIES[sc.family].counts
     summary = {
@@ -199,7 +199,7 @@ def _finish(args, sc, session, status, elapsed, writer, plan=None) -> int:
 
 
 def _run_steps(session, steps: int, show_progress: bool, ctrl_c=None, plan=None) -> None:
-    from tui import runplan
+    from genstep.tui import runplan
 
     plan = plan or runplan.Plan()
 
@@ -242,7 +242,7 @@ def _print_summary(summary: dict, sc) -> None:
 
     con = Console()
     t = Table(title=f"{sc.lesson.title} — step {summary['steps']} ({summary['status']})", show_header=True)
-    from engine.families import FAMILIES
+    from genstep.engine.families import FAMILIES
 
     meaning = FAMILIES[sc.family].metrics
     t.add_column("metric")
@@ -258,13 +258,13 @@ def _print_summary(summary: dict, sc) -> None:
 
 
 def plot(path: str, metrics: str | None, width: int | None, height: int | None) -> int:
-    from tui.sweep_report import is_sweep_file
+    from genstep.tui.sweep_report import is_sweep_file
 
     if is_sweep_file(path):  # a `genstep sweep` file: metrics against the grid variable
-        from tui.sweep_report import plot_sweep
+        from genstep.tui.sweep_report import plot_sweep
 
         return plot_sweep(path, metrics, width, height)
-    from engine.records import read_rows
+    from genstep.engine.records import read_rows
     import plotext as plt
 
     rows = read_rows(path)
@@ -276,7 +276,7 @@ def plot(path: str, metrics: str | None, width: int | None, height: int | None) 
             raise ScenarioError(f"{path}: no metric {', '.join(missing)} (present: {', '.join(sorted(present))})")
         groups = {", ".join(wanted): tuple(wanted)}
     else:
-        from engine.families import chart_groups
+        from genstep.engine.families import chart_groups
 
         groups = {g: tuple(m for m in ms if m in present) for g, ms in chart_groups().items()}
         grouped = {m for ms in groups.values() for m in ms}

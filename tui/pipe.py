@@ -28,7 +28,7 @@ _NUMERIC = "biuf"  # numpy dtype kinds an array may have
 
 def _records() -> dict[str, type]:
     """The engine's Frame records and every registered family's payload classes, by name."""
-    from engine.frame import record_types
+    from genstep.engine.frame import record_types
 
     return record_types()
 
@@ -36,7 +36,7 @@ def _records() -> dict[str, type]:
 @functools.cache
 def _messages() -> dict[str, type]:
     """The run's typed messages, by name (`tui.run.messages.message_types()`)."""
-    from tui.run.messages import message_types
+    from genstep.tui.run.messages import message_types
 
     return message_types()
 

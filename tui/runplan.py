@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.errors import ScenarioError, shorten
+from genstep.engine.errors import ScenarioError, shorten
 
 
 @dataclass
@@ -31,8 +31,8 @@ class Plan:
 
 def parse_fork(text: str, sc) -> Fork:
     """`STEP:knob=value[,knob=value...]`, each value checked against the scenario's knob ranges."""
-    from engine.config import coerce_knob
-    from engine.knobs import parse_assignment, parse_at
+    from genstep.engine.config import coerce_knob
+    from genstep.engine.knobs import parse_assignment, parse_at
 
     shown = shorten(repr(text))
     step, sep, rest = text.partition(":")
@@ -50,8 +50,8 @@ def parse_fork(text: str, sc) -> Fork:
 
 
 def make_plan(args, sc, start_step: int = 0) -> Plan:
-    from engine.lesson import Until
-    from engine.records import RecordError
+    from genstep.engine.lesson import Until
+    from genstep.engine.records import RecordError
 
     plan = Plan(forks=sorted((parse_fork(t, sc) for t in args.fork), key=lambda f: f.step))
     for f in plan.forks:

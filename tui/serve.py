@@ -14,7 +14,7 @@ from pathlib import Path
 
 def serve_command(scenario: str | None) -> str:
     """The command textual-serve runs for each browser tab."""
-    parts = [sys.executable, "-m", "tui.app"] + ([scenario] if scenario else [])
+    parts = [sys.executable, "-m", "genstep.tui.app"] + ([scenario] if scenario else [])
     return " ".join(shlex.quote(p) for p in parts)
 
 
@@ -22,7 +22,7 @@ def serve(scenario: str | None, host: str = "127.0.0.1", port: int = 8000) -> in
     """Serve the app at http://host:port until interrupted; returns the exit code."""
     from textual_serve.server import Server
 
-    from tui.serve_page import TEMPLATE_NAME, page
+    from genstep.tui.serve_page import TEMPLATE_NAME, page
 
     with tempfile.TemporaryDirectory(prefix="genstep-serve-") as templates:
         (Path(templates) / TEMPLATE_NAME).write_text(page(), encoding="utf-8")

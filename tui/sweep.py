@@ -14,10 +14,10 @@ import json
 import re
 import sys
 import time
-from engine.catalog import load_scenario, resolve
-from engine.config import ScenarioError, coerce_knob
-from engine.errors import shorten
-from engine.sweep import DONE, Cell, definition, latest_records, summarize
+from genstep.engine.catalog import load_scenario, resolve
+from genstep.engine.config import ScenarioError, coerce_knob
+from genstep.engine.errors import shorten
+from genstep.engine.sweep import DONE, Cell, definition, latest_records, summarize
 
 EXIT_OK, EXIT_ABORTED, EXIT_INTERRUPTED = 0, 1, 130
 MAX_CELLS = 1_000_000
@@ -68,7 +68,7 @@ def parse_grid(sc, texts) -> dict[str, list]:
 
 
 def _parse_at(sc, texts) -> list[tuple[int, str, object]]:
-    from engine.knobs import parse_at
+    from genstep.engine.knobs import parse_at
 
     out = []
     for text in texts:
@@ -93,7 +93,7 @@ def plan(args):
     if args.workers is not None and args.workers < 1:
         raise ScenarioError(f"--workers {args.workers}: expected a whole number >= 1")
     if args.backend == "ray":
-        from tui.sweep_backends import check_ray
+        from genstep.tui.sweep_backends import check_ray
 
         check_ray(args.address)
     elif args.address:
@@ -108,9 +108,9 @@ def plan(args):
 
 
 def sweep(args) -> int:
-    from engine.sweep_file import SweepFile
-    from tui.headless import _CtrlC, _err
-    from tui.sweep_backends import SweepAborted, run_local, run_ray
+    from genstep.engine.sweep_file import SweepFile
+    from genstep.tui.headless import _CtrlC, _err
+    from genstep.tui.sweep_backends import SweepAborted, run_local, run_ray
 
     sc, cells, points, definition_ = plan(args)
     metrics = _metric_names(sc, args.metrics)
@@ -129,7 +129,7 @@ def sweep(args) -> int:
                 if args.backend == "ray":
                     run_ray(todo, definition_, args.workers, args.address, on_done, lambda: ctrl_c.requested)
                 else:
-                    from tui.sweep_backends import default_workers
+                    from genstep.tui.sweep_backends import default_workers
 
                     run_local(todo, definition_, args.workers or default_workers(), on_done,
                               lambda: ctrl_c.requested)
@@ -155,7 +155,7 @@ def sweep(args) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        from tui.sweep_report import print_table
+        from genstep.tui.sweep_report import print_table
 
         print_table(summary, points)
     if status == "interrupted":
@@ -175,7 +175,7 @@ def _metric_names(sc, text: str | None) -> list[str] | None:
     """The table's metrics (--metrics), checked against the family's own names."""
     if not text:
         return None
-    from engine.families import FAMILIES
+    from genstep.engine.families import FAMILIES
 
     known = FAMILIES[sc.family].metrics
     names = [m.strip() for m in text.split(",") if m.strip()]

@@ -12,8 +12,8 @@ import os
 import signal
 from collections.abc import Callable, Sequence
 
-from engine.config import ScenarioError
-from engine.sweep import Cell, run_cell
+from genstep.engine.config import ScenarioError
+from genstep.engine.sweep import Cell, run_cell
 
 POLL_S = 0.2  # how often a waiting backend looks at stop()
 

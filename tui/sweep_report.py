@@ -8,9 +8,9 @@ import re
 import sys
 from pathlib import Path
 
-from engine.config import ScenarioError
-from engine.sweep import latest_records, summarize
-from engine.sweep_file import is_record, read_records
+from genstep.engine.config import ScenarioError
+from genstep.engine.sweep import latest_records, summarize
+from genstep.engine.sweep_file import is_record, read_records
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

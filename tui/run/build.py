@@ -21,13 +21,13 @@ def validate(name: str, overrides: Sequence[str] = ()) -> Any:
     """The lesson's Scenario: a shipped name or a TOML path, with dotted overrides; ScenarioError
     (one line naming the file, the field and what was expected) when it is not valid."""
     if is_run_file(name):  # a saved run: its own scenario, checked without torch
-        from engine.errors import ScenarioError
-        from engine.runfile import read_scenario
+        from genstep.engine.errors import ScenarioError
+        from genstep.engine.runfile import read_scenario
 
         if overrides:
             raise ScenarioError(f"{name}: a saved run keeps its own scenario (no --set)")
         return read_scenario(name)
-    from engine.catalog import load_scenario
+    from genstep.engine.catalog import load_scenario
 
     return load_scenario(name, list(overrides))
 
@@ -44,10 +44,10 @@ def open_session(name: str, seed: int = 0, device: str = "auto", overrides: Sequ
     than several, far faster on shared cores (the setting belongs to the thread that steps)."""
     if scenario is None:
         scenario = validate(name, overrides)
-    from engine.session import Session, use_one_cpu_thread
+    from genstep.engine.session import Session, use_one_cpu_thread
 
     if is_run_file(name):  # continue it exactly where it was saved
-        from engine.runfile import load
+        from genstep.engine.runfile import load
 
         session = load(name, None if device == "auto" else device)
     else:
@@ -61,7 +61,7 @@ def build(name: str, seed: int = 0, device: str = "auto", overrides: Sequence[st
           scenario: Any = None, opener: SessionOpener | None = None) -> tuple[Any, Any]:
     """(scenario, LocalRun): the lesson's Session with its training loop, not started (`run()`
     starts it, in the thread that called this). `opener` replaces the engine (tests' fakes)."""
-    from tui.run.local import LocalRun, default_speed
+    from genstep.tui.run.local import LocalRun, default_speed
 
     if opener is None:
         scenario, session = open_session(name, seed, device, overrides, scenario)

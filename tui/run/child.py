@@ -1,4 +1,4 @@
-"""The training process itself: `python -m tui.run.child IN OUT`, started by `tui.run.remote`.
+"""The training process itself: `python -m genstep.tui.run.child IN OUT`, started by `tui.run.remote`.
 
 It validates the lesson (`Valid` or `Invalid`), waits for `Go`, builds the Session and its loop
 (`tui.run.build`, importing torch), and runs the loop (`LocalRun`) on its main thread, reading
@@ -15,9 +15,9 @@ from collections import deque
 from concurrent.futures import Future
 from typing import Any
 
-from tui.pipe import Connection, encode
-from tui.run.handle import RunState
-from tui.run.messages import Answer, Bye, Call, Failed, Go, Invalid, Loaded, Open, State, Valid
+from genstep.tui.pipe import Connection, encode
+from genstep.tui.run.handle import RunState
+from genstep.tui.run.messages import Answer, Bye, Call, Failed, Go, Invalid, Loaded, Open, State, Valid
 
 
 class _Outbox:
@@ -97,7 +97,7 @@ def serve(conn_in: Connection, conn_out: Connection) -> int:
     opened = receive()
     if not isinstance(opened, Open):
         return 0
-    from tui.run.build import build, validate
+    from genstep.tui.run.build import build, validate
 
     try:
         scenario = validate(opened.name, opened.overrides)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from tui.run.handle import RunState, Watcher
+from genstep.tui.run.handle import RunState, Watcher
 
 TICK_S = 0.1  # one "tick": the driver does `speed` steps per tick while running
 PUBLISH_S = 1 / 12  # at most this often a new frame is probed while running
@@ -80,7 +80,7 @@ def _set_speed(driver: "LocalRun", session: Any, speed: int) -> int:
 
 def _branches(driver: "LocalRun") -> Any:
     """The run's Branches, made on the first fork (a lone Session until then)."""
-    from tui.run.branches import Branches
+    from genstep.tui.run.branches import Branches
 
     if not isinstance(driver.session, Branches):
         driver.session = Branches(driver.session)
@@ -102,7 +102,7 @@ def _close(driver: "LocalRun", session: Any) -> str:
 def _until(driver: "LocalRun", session: Any, text: str) -> str:
     """Run until the condition holds (the notes' language, or `step >= N`); refused when this
     family never reports the metric."""
-    from engine.lesson import Until
+    from genstep.engine.lesson import Until
 
     driver.until = Until(text, family=getattr(driver.scenario, "family", None))
     driver.notice = ""
@@ -111,13 +111,13 @@ def _until(driver: "LocalRun", session: Any, text: str) -> str:
 
 
 def _save(driver: "LocalRun", session: Any, path: str) -> str:
-    from engine import runfile
+    from genstep.engine import runfile
 
     return str(runfile.save(getattr(session, "current", session), path))
 
 
 def _command(driver: "LocalRun", session: Any, name: str, overrides: list[str]) -> str:
-    from engine import runfile
+    from genstep.engine import runfile
 
     return runfile.replay_command(getattr(session, "current", session), name, overrides)
 

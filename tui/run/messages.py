@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.run.handle import RunState
+from genstep.tui.run.handle import RunState
 
 # -- app -> child ---------------------------------------------------------------------------------
 

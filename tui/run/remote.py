@@ -5,7 +5,7 @@ training thread in the same process waits for it after every torch call; measure
 training about half its speed on 2 shared cores (docs/performance.md). In its own process the
 training loop never waits for the UI.
 
-`RemoteRun` starts `python -m tui.run.child IN OUT` and talks with it over two pipes (file
+`RemoteRun` starts `python -m genstep.tui.run.child IN OUT` and talks with it over two pipes (file
 descriptors IN and OUT) in the typed messages of `tui.run.messages`, carried by `tui.pipe` as
 data, never code. The child validates the scenario at once, so the command line can refuse a bad
 lesson with one line while the app imports Textual beside it; it builds the Session (torch) only
@@ -27,12 +27,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tui.pipe import Connection
-from tui.run.handle import RunDied, RunRefused, RunState, Watcher
-from tui.run.messages import Answer, Bye, Call, Failed, Go, Invalid, Loaded, Open, State, Stop, Valid
+from genstep.tui.pipe import Connection
+from genstep.tui.run.handle import RunDied, RunRefused, RunState, Watcher
+from genstep.tui.run.messages import Answer, Bye, Call, Failed, Go, Invalid, Loaded, Open, State, Stop, Valid
 
 START_TIMEOUT_S = 60.0  # validating a scenario, or building a session (torch import included)
-CHILD = "tui.run.child"  # the module the training process runs (`python -m`)
+CHILD = "genstep.tui.run.child"  # the module the training process runs (`python -m`)
 
 
 class RemoteRun:
@@ -60,8 +60,6 @@ class RemoteRun:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         env = dict(os.environ)
-        root = str(Path(__file__).resolve().parents[2])  # so `-m tui.run.child` resolves from anywhere
-        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", CHILD, str(to_child_r), str(from_child_w)],
@@ -126,7 +124,7 @@ class RemoteRun:
         """The validated Scenario, rebuilt from the child's plain data on first use: that imports
         pydantic (~0.14 s), which the command line's check must not wait for before the first paint."""
         if self._scenario is None and self._scenario_data is not None:
-            from engine.config import validate
+            from genstep.engine.config import validate
 
             self._scenario = validate(self._scenario_data, self.request.name)
         return self._scenario

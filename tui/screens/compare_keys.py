@@ -87,7 +87,7 @@ class CompareKeys:
             self.notify(message.error or "could not make the command", title="refused", severity="error",
                         markup=False)
             return
-        from engine.records import atomic_write_bytes
+        from genstep.engine.records import atomic_write_bytes
 
         try:
             atomic_write_bytes(message.name, f"#!/bin/sh\n# replays the run exactly\n{message.command}\n".encode())

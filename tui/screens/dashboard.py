@@ -30,14 +30,14 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from tui.run import RunState
-from tui.views import ViewSet
-from tui.widgets.chart import ChartView
-from tui.widgets.curves import CurvesPanel
-from tui.widgets.lesson import LessonPanel
-from tui.widgets.notes import NotesPanel, NoteToast, lesson_text
-from tui.widgets.picture import PicturePanel
-from tui.widgets.status import KnobBar, ProblemBar, StatusBar
+from genstep.tui.run import RunState
+from genstep.tui.views import ViewSet
+from genstep.tui.widgets.chart import ChartView
+from genstep.tui.widgets.curves import CurvesPanel
+from genstep.tui.widgets.lesson import LessonPanel
+from genstep.tui.widgets.notes import NotesPanel, NoteToast, lesson_text
+from genstep.tui.widgets.picture import PicturePanel
+from genstep.tui.widgets.status import KnobBar, ProblemBar, StatusBar
 
 from .dialogs import TextDialog, keys_text
 from .compare_keys import CompareKeys
@@ -234,7 +234,7 @@ class DashboardScreen(RunKeys, CompareKeys, Screen):
                     return handle
                 handle.go()
             else:
-                from tui.run.build import build
+                from genstep.tui.run.build import build
 
                 _, handle = build(*args, autoplay=self.autoplay, opener=self.factory)
                 self._driver = handle

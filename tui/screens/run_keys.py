@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tui.widgets.curves import knob_label
-from tui.widgets.status import KnobBar, StatusBar
+from genstep.tui.widgets.curves import knob_label
+from genstep.tui.widgets.status import KnobBar, StatusBar
 
-from tui.run.local import SPEEDS
+from genstep.tui.run.local import SPEEDS
 
 from .dialogs import ValueDialog
 

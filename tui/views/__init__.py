@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from engine.frame import Frame
-from tui.views.base import GenericView, Panel, View
+from genstep.engine.frame import Frame
+from genstep.tui.views.base import GenericView, Panel, View
 
 VIEWS: dict[str, type[View]] = {}
 
@@ -34,6 +34,6 @@ class ViewSet:
         return view
 
 
-from tui.views import ae, autoregressive, diffusion, gan, ssl, vae  # noqa: E402,F401 - shipped views register on import
+from genstep.tui.views import ae, autoregressive, diffusion, gan, ssl, vae  # noqa: E402,F401 - shipped views register on import
 
 __all__ = ["GenericView", "Panel", "VIEWS", "View", "ViewSet", "register_view", "view_class"]

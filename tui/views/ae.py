@@ -23,16 +23,16 @@ import math
 import numpy as np
 from rich.text import Text
 
-from engine.frame import Frame
-from tui.render import colors
-from tui.render.axes import draw_axes, fmt_value, legend, pad_range
-from tui.render.canvas import Canvas
-from tui.render.cells import vbars
-from tui.render.charts import scatter_chart
-from tui.render.dots import Viewport, line, scatter
-from tui.views import register_view
-from tui.views.base import STYLES, Panel
-from tui.views.vae import VaeView
+from genstep.engine.frame import Frame
+from genstep.tui.render import colors
+from genstep.tui.render.axes import draw_axes, fmt_value, legend, pad_range
+from genstep.tui.render.canvas import Canvas
+from genstep.tui.render.cells import vbars
+from genstep.tui.render.charts import scatter_chart
+from genstep.tui.render.dots import Viewport, line, scatter
+from genstep.tui.views import register_view
+from genstep.tui.views.base import STYLES, Panel
+from genstep.tui.views.vae import VaeView
 
 C = colors.CATEGORICAL
 PATH = int(C[2])  # the run's path on the rate-distortion plane (green: the prior samples are sky blue)

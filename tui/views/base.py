@@ -21,11 +21,11 @@ from typing import Protocol
 import numpy as np
 from rich.text import Text
 
-from engine.frame import Frame
-from tui.render import colors
-from tui.render.axes import fmt_value, legend
-from tui.render.canvas import Canvas
-from tui.render.charts import scatter_chart
+from genstep.engine.frame import Frame
+from genstep.tui.render import colors
+from genstep.tui.render.axes import fmt_value, legend
+from genstep.tui.render.canvas import Canvas
+from genstep.tui.render.charts import scatter_chart
 
 C = colors.CATEGORICAL
 # metric -> (colour, dashed), shared by every view; a closed form shares its estimate's colour, dashed

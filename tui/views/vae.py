@@ -12,14 +12,14 @@ from __future__ import annotations
 import numpy as np
 from rich.text import Text
 
-from engine.frame import Frame
-from tui.render import colors
-from tui.render.axes import fmt_value, legend, pad_range
-from tui.render.canvas import Canvas
-from tui.render.cells import vbars
-from tui.render.charts import scatter_chart
-from tui.views import register_view
-from tui.views.base import Panel, View
+from genstep.engine.frame import Frame
+from genstep.tui.render import colors
+from genstep.tui.render.axes import fmt_value, legend, pad_range
+from genstep.tui.render.canvas import Canvas
+from genstep.tui.render.cells import vbars
+from genstep.tui.render.charts import scatter_chart
+from genstep.tui.views import register_view
+from genstep.tui.views.base import Panel, View
 
 
 class VaeView(View):

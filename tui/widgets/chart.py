@@ -14,8 +14,8 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from engine.frame import Frame
-from tui.render.canvas import Canvas
+from genstep.engine.frame import Frame
+from genstep.tui.render.canvas import Canvas
 
 
 class ChartView(Widget):

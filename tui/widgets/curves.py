@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from engine.frame import Frame
-from tui.render import colors
-from tui.render.axes import fmt_value
-from tui.render.canvas import Canvas
-from tui.render.charts import Marker, Series, line_chart
+from genstep.engine.frame import Frame
+from genstep.tui.render import colors
+from genstep.tui.render.axes import fmt_value
+from genstep.tui.render.canvas import Canvas
+from genstep.tui.render.charts import Marker, Series, line_chart
 
-from tui.views import ViewSet
+from genstep.tui.views import ViewSet
 
 BRANCH_COLORS = (colors.CATEGORICAL[0], colors.CATEGORICAL[1], colors.CATEGORICAL[3], colors.CATEGORICAL[6])
 

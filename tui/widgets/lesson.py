@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from engine.frame import Frame
-from tui.render.canvas import Canvas
-from tui.views import ViewSet
+from genstep.engine.frame import Frame
+from genstep.tui.render.canvas import Canvas
+from genstep.tui.views import ViewSet
 
 from .chart import ChartView
 

@@ -16,7 +16,7 @@ from textual.containers import VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Static
 
-from engine.frame import Note
+from genstep.engine.frame import Note
 
 FRESH_S = 6.0
 """How long the panel marks the newest note."""

@@ -7,10 +7,10 @@ import time
 import numpy as np
 from rich.text import Text
 
-from engine.frame import Frame
-from tui.render import colors
-from tui.render.canvas import Canvas
-from tui.views import ViewSet
+from genstep.engine.frame import Frame
+from genstep.tui.render import colors
+from genstep.tui.render.canvas import Canvas
+from genstep.tui.views import ViewSet
 
 from .chart import ChartView
 

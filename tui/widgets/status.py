@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from tui.render.axes import fmt_value
+from genstep.tui.render.axes import fmt_value
 
 # The state glyphs are from the set every terminal font and every browser's default monospace
 # font draws (WGL4: box drawing and a few geometric shapes): the media-control signs (U+23F8 pause)

@@ -20,11 +20,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from engine import metrics
-from engine.families.ae import AePayload
-from engine.families.ae.measures import latent_coverage
-from engine.families.base import Family, make_optimizer, mlp, set_lr, to_np
-from engine.families.vae.train import GaussianDecoder
+from genstep.engine import metrics
+from genstep.engine.families.ae import AePayload
+from genstep.engine.families.ae.measures import latent_coverage
+from genstep.engine.families.base import Family, make_optimizer, mlp, set_lr, to_np
+from genstep.engine.families.vae.train import GaussianDecoder
 
 COVERAGE_POSTERIORS = 1000  # data points whose posteriors latent_coverage (and mi) read
 ENTROPY_POINTS = 100_000  # Monte Carlo points for the data's entropy: standard error ~0.003 nats

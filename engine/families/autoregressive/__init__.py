@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
-from engine.config import _Strict
-from engine.families.spec import FamilySpec, register
+from genstep.engine.config import _Strict
+from genstep.engine.families.spec import FamilySpec, register
 
 if TYPE_CHECKING:  # the payload holds numpy arrays; validating a scenario must not import numpy
     import numpy as np
@@ -76,7 +76,7 @@ METRICS = {
 
 
 def _build(scenario, data, device, gen, probe_gen):
-    from engine.families.autoregressive.train import Autoregressive
+    from genstep.engine.families.autoregressive.train import Autoregressive
 
     return Autoregressive(scenario, data, device, gen, probe_gen)
 

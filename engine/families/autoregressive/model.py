@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.families.base import mlp
-from engine.families.mixture import mix_draw, mix_logp
+from genstep.engine.families.base import mlp
+from genstep.engine.families.mixture import mix_draw, mix_logp
 
 
 class MixtureHeads(nn.Module):

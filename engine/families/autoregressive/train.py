@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from engine import metrics
-from engine.families.autoregressive import ArPayload, model, truth
-from engine.families.base import Family, make_optimizer, set_lr, to_np
+from genstep.engine import metrics
+from genstep.engine.families.autoregressive import ArPayload, model, truth
+from genstep.engine.families.base import Family, make_optimizer, set_lr, to_np
 
 HOLDOUT = 10_000  # held-out points for nll and entropy, drawn once per data set
 HOLDOUT_SEED = 0xA12  # their own stream: the same points for every seed and every run

@@ -8,13 +8,15 @@ can show the forward process at any t from the payload without torch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import numpy as np
 from pydantic import Field
 
-from engine.config import _Strict
-from engine.families.spec import FamilySpec, register
+from genstep.engine.config import _Strict
+from genstep.engine.families.spec import FamilySpec, register
+
+if TYPE_CHECKING:  # the payload holds numpy arrays; validating a scenario must not import numpy
+    import numpy as np
 
 
 class DiffusionModel(_Strict):
@@ -80,7 +82,7 @@ METRICS = {
 
 
 def _build(scenario, data, device, gen, probe_gen):
-    from engine.families.diffusion.train import Diffusion
+    from genstep.engine.families.diffusion.train import Diffusion
 
     return Diffusion(scenario, data, device, gen, probe_gen)
 

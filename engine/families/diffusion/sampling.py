@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from engine.families.diffusion import schedule
+from genstep.engine.families.diffusion import schedule
 
 CHUNK_ROWS = 16384  # rows per forward pass in the bound (bounds memory at T = 1000)
 

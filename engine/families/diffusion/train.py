@@ -23,10 +23,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine import metrics
-from engine.families.base import Family, make_optimizer, mlp, set_lr, to_np
-from engine.families.diffusion import DiffusionPayload, schedule
-from engine.families.diffusion import sampling
+from genstep.engine import metrics
+from genstep.engine.families.base import Family, make_optimizer, mlp, set_lr, to_np
+from genstep.engine.families.diffusion import DiffusionPayload, schedule
+from genstep.engine.families.diffusion import sampling
 
 FLOOR_DRAWS = 8  # independent data-against-data W1 draws averaged into w1_floor
 

@@ -13,10 +13,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine import metrics
-from engine.families.gan import objectives as obj
-from engine.families.base import Family, grad_norm, make_optimizer, mlp, set_lr, to_np
-from engine.families.gan import GanPayload, ThetaLandscape
+from genstep.engine import metrics
+from genstep.engine.families.gan import objectives as obj
+from genstep.engine.families.base import Family, grad_norm, make_optimizer, mlp, set_lr, to_np
+from genstep.engine.families.gan import GanPayload, ThetaLandscape
 
 LOG2 = math.log(2.0)
 

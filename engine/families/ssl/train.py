@@ -30,9 +30,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.families.base import Family, make_optimizer, mlp, set_lr, to_np
-from engine.families.ssl import SslPayload
-from engine.families.ssl import measures
+from genstep.engine.families.base import Family, make_optimizer, mlp, set_lr, to_np
+from genstep.engine.families.ssl import SslPayload
+from genstep.engine.families.ssl import measures
 
 
 def augment(x, noise, rotate, eps, u):

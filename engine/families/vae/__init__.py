@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
-from engine.config import _Strict
-from engine.families.spec import FamilySpec, register
+from genstep.engine.config import _Strict
+from genstep.engine.families.spec import FamilySpec, register
 
 if TYPE_CHECKING:  # the payload holds numpy arrays; validating a scenario must not import numpy
     import numpy as np
@@ -59,7 +59,7 @@ METRICS = {
 
 
 def _build(scenario, data, device, gen, probe_gen):
-    from engine.families.vae.train import VAE
+    from genstep.engine.families.vae.train import VAE
 
     return VAE(scenario, data, device, gen, probe_gen)
 

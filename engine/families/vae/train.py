@@ -23,10 +23,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine import metrics
-from engine.families.base import Family, make_optimizer, mlp, set_lr, to_np
-from engine.families.mixture import mix_draw, mix_logp, normal_logpdf
-from engine.families.vae import VaePayload
+from genstep.engine import metrics
+from genstep.engine.families.base import Family, make_optimizer, mlp, set_lr, to_np
+from genstep.engine.families.mixture import mix_draw, mix_logp, normal_logpdf
+from genstep.engine.families.vae import VaePayload
 
 
 class GaussianDecoder(nn.Module):
