@@ -27,12 +27,11 @@ from genstep.engine.frame import Frame
 from genstep.tui.render import colors
 from genstep.tui.render.axes import draw_axes, fmt_value, legend, pad_range
 from genstep.tui.render.canvas import Canvas
-from genstep.tui.render.cells import vbars
 from genstep.tui.render.charts import scatter_chart
 from genstep.tui.render.dots import Viewport, line, scatter
 from genstep.tui.views import register_view
 from genstep.tui.views.base import STYLES, Panel
-from genstep.tui.views.vae import VaeView
+from genstep.tui.views.vae import VaeView, kl_bars
 
 C = colors.CATEGORICAL
 PATH = int(C[2])  # the run's path on the rate-distortion plane (green: the prior samples are sky blue)
@@ -148,13 +147,7 @@ def latent_plane(frame: Frame, width: int, height: int) -> Canvas:
         for i, text in enumerate(("KL/dim", "∞: no", "noise")):
             canvas.text(x0, i, text, colors.AXIS)
         return canvas
-    if len(kl):
-        vmax = max(float(np.nanmax(kl)), 0.1)
-        canvas.text(x0, 0, f"max {fmt_value(vmax)}", colors.AXIS)
-        ids = np.where(kl >= 0.01, colors.PRIOR, colors.AXIS).astype(np.int32)
-        vbars(canvas, x0, 1, max(1, height - 2), kl, vmax, ids)
-        for i in range(len(kl)):
-            canvas.text(x0 + 3 * i, height - 1, f"z{i}"[:2], colors.AXIS)
+    kl_bars(canvas, x0, height, kl)
     return canvas
 
 

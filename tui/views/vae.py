@@ -60,15 +60,20 @@ class VaeView(View):
             lo, hi = pad_range(float(np.min(latent)), float(np.max(latent)))
             lo, hi = min(lo, -1.0), max(hi, 1.0)
             canvas.paste(scatter_chart(width - bars_w, height, layers, (lo, hi, lo, hi)), 0, 0)
-        if len(kl):
-            x0 = width - bars_w + 1
-            vmax = max(float(np.nanmax(kl)), 0.1)
-            canvas.text(x0, 0, f"max {fmt_value(vmax)}", colors.AXIS)
-            ids = np.where(kl >= 0.01, colors.PRIOR, colors.AXIS).astype(np.int32)
-            vbars(canvas, x0, 1, max(1, height - 2), kl, vmax, ids)
-            for i in range(len(kl)):
-                canvas.text(x0 + 3 * i, height - 1, f"z{i}"[:2], colors.AXIS)
+        kl_bars(canvas, width - bars_w + 1, height, kl)
         return canvas
+
+
+def kl_bars(canvas: Canvas, x0: int, height: int, kl: np.ndarray) -> None:
+    """The KL of each latent dimension as a bar from column x0 (grey below 0.01 nats: inactive)."""
+    if not len(kl):
+        return
+    vmax = max(float(np.nanmax(kl)), 0.1)
+    canvas.text(x0, 0, f"max {fmt_value(vmax)}", colors.AXIS)
+    ids = np.where(kl >= 0.01, colors.PRIOR, colors.AXIS).astype(np.int32)
+    vbars(canvas, x0, 1, max(1, height - 2), kl, vmax, ids)
+    for i in range(len(kl)):
+        canvas.text(x0 + 3 * i, height - 1, f"z{i}"[:2], colors.AXIS)
 
 
 register_view("vae", VaeView)
