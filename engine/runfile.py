@@ -136,7 +136,8 @@ def load(path, device: str | None = None):
 
     header, raw = _verified(path)
     try:
-        blob = _unpack(torch.load(io.BytesIO(raw), weights_only=True))
+        buffer = io.BytesIO(raw)
+        blob = _unpack(torch.load(buffer, weights_only=True))
     except Exception as e:  # noqa: BLE001 - a well-formed checksum over a malformed file: say so
         raise ScenarioError(f"{path}: not a genstep run file: cannot read its contents ({type(e).__name__})") from None
     sc = read_scenario(path)
