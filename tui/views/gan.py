@@ -204,7 +204,8 @@ class LayersView(GanView):
         return canvas
 
     def lesson_legend(self, panel: Panel, frame: Frame) -> Text:
-        return Text("log10; a 1-Lipschitz critic has |grad| 1 at its input")
+        return legend([("in/out", int(colors.CATEGORICAL[0])), ("Lipschitz (log10)", int(colors.CATEGORICAL[1]))],
+                      glyph="━")
 
     def lesson(self, panel: Panel, frame: Frame, width: int, height: int) -> Canvas:
         """Per-layer bars on the left; log10 of grad_norm_ratio and lipschitz_est against steps."""
