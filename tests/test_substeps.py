@@ -148,3 +148,24 @@ def test_a_substep_that_goes_non_finite_stops_at_the_state_before_it():
     assert_same_state(state(s), last_good)  # the good sub-steps before it are kept, exactly
     assert all(torch.isfinite(p).all() for p in s.family.critic.parameters())
     assert s.substep("critic") is None  # a stopped run takes no sub-step until a knob changes
+
+
+def test_the_command_line_replays_substeps_with_at(sc):
+    """`--at 30:substep=critic`: the --json summary lists the sub-steps as events and its finals equal
+    the engine's; a player the family does not have is one line and exit code 2."""
+    import json
+    import subprocess
+    import sys
+
+    a = script(Session(sc, seed=3, device="cpu"))
+    args = [x for e in a.events for x in ("--at", f"{e.step}:{e.knob}={e.new}")]
+    run = [sys.executable, "-m", "genstep.tui.cli", "run", TINY, "--json", "--device", "cpu", "--seed", "3"]
+    r = subprocess.run(run + ["--steps", "70", *args], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["events"] == [e.as_dict() for e in a.events]
+    assert out["final"] == pytest.approx(a.latest(), rel=1e-6, abs=1e-9)
+
+    r = subprocess.run(run + ["--steps", "5", "--at", "2:substep=both"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        "genstep: --at '2:substep=both': substep=both: expected one of critic, generator"]

@@ -104,7 +104,8 @@ def run(args) -> int:
     schedule = [parse_at(t) for t in args.at]
     for text, (_, knob, value) in zip(args.at, schedule):  # before torch loads: a typo answers at once
         try:
-            coerce_knob(sc, knob, value)
+            if knob != "substep":  # `STEP:substep=critic`: the session checks the player (its family knows them)
+                coerce_knob(sc, knob, value)
         except ScenarioError as e:
             raise ScenarioError(f"--at {shorten(repr(text))}: {e}") from None
     plan = runplan.make_plan(args, sc, loaded.steps if loaded else 0)
@@ -127,8 +128,11 @@ def run(args) -> int:
                 use_one_cpu_thread()
         else:
             _, session = open_session(sc.name, args.seed, args.device, scenario=sc)  # torch loads here
-        for step, knob, value in schedule:
-            session.schedule(step, knob, value)
+        for text, (step, knob, value) in zip(args.at, schedule):
+            try:
+                session.schedule(step, knob, value)
+            except ValueError as e:  # KnobError: e.g. substep=dog
+                raise ScenarioError(f"--at {shorten(repr(text))}: {e}") from None
         if writer:
             session.listeners.append(writer.add)
 
