@@ -26,15 +26,24 @@ def _fmt(v):
     return v
 
 
+def target_problem(p: Path, show=str) -> str | None:
+    """Why a file cannot be written at `p` (its folder is missing, or `p` is a folder), or None.
+    Every writer of the project asks this before it starts, so nothing is half done when it fails;
+    `show` renders the folder's name in the message (e.g. shortened)."""
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        return f"the folder {show(str(parent))} does not exist"
+    if p.is_dir():
+        return "is a folder, expected a file name"
+    return None
+
+
 def check_path(path) -> Path:
     p = Path(path)
     if p.suffix.lower() not in (".jsonl", ".csv"):
         raise RecordError(f"{p}: expected a file name ending in .jsonl or .csv")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise RecordError(f"{p}: the folder {parent} does not exist")
-    if p.is_dir():
-        raise RecordError(f"{p}: is a folder, expected a file name")
+    if why := target_problem(p):
+        raise RecordError(f"{p}: {why}")
     return p
 
 
@@ -81,12 +90,9 @@ def atomic_write_bytes(path, data: bytes) -> Path:
     """Write `data` to a temporary file beside `path`, then rename it over `path`: readers see the
     old file or the new one, never half of one."""
     path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise RecordError(f"{path}: the folder {parent} does not exist")
-    if path.is_dir():
-        raise RecordError(f"{path}: is a folder, expected a file name")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    if why := target_problem(path):
+        raise RecordError(f"{path}: {why}")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

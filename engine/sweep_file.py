@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from genstep.engine.errors import ScenarioError, shorten
+from genstep.engine.records import target_problem
 
 RECORD_KEYS = {"seed", "knobs", "status", "final"}  # what makes a line a sweep record
 
@@ -41,11 +42,8 @@ def check_out_path(path) -> Path:
     p = Path(path)
     if p.suffix.lower() != ".jsonl":
         raise SweepFileError(f"--out {shorten(str(p))}: expected a file name ending in .jsonl")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise SweepFileError(f"--out {shorten(str(p))}: the folder {shorten(str(parent))} does not exist")
-    if p.is_dir():
-        raise SweepFileError(f"--out {shorten(str(p))}: is a folder, expected a file name")
+    if why := target_problem(p, show=shorten):
+        raise SweepFileError(f"--out {shorten(str(p))}: {why}")
     return p
 
 

@@ -51,7 +51,7 @@ def parse_fork(text: str, sc) -> Fork:
 
 def make_plan(args, sc, start_step: int = 0) -> Plan:
     from genstep.engine.lesson import Until
-    from genstep.engine.records import RecordError
+    from genstep.engine.records import RecordError, target_problem
 
     plan = Plan(forks=sorted((parse_fork(t, sc) for t in args.fork), key=lambda f: f.step))
     for f in plan.forks:
@@ -61,11 +61,8 @@ def make_plan(args, sc, start_step: int = 0) -> Plan:
         plan.until = Until(args.until, family=sc.family)
     if args.save:
         p = Path(args.save)
-        parent = p.parent if str(p.parent) else Path(".")
-        if not parent.is_dir():
-            raise RecordError(f"--save {p}: the folder {parent} does not exist")
-        if p.is_dir():
-            raise RecordError(f"--save {p}: is a folder, expected a file name")
+        if why := target_problem(p):
+            raise RecordError(f"--save {p}: {why}")
         plan.save = p
     return plan
 

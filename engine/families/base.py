@@ -29,8 +29,14 @@ class Family:
         session syncs once for all of them)."""
         raise NotImplementedError
 
+    # learning-rate knobs: knob name -> the attribute holding the optimizer it sets
+    lr_knobs: dict[str, str] = {"lr": "opt"}
+
     def on_knob(self, name: str, value) -> None:
-        """Apply a knob that lives outside `knobs` (e.g. a learning rate inside an optimizer)."""
+        """Apply a knob that lives outside `knobs`: by default a learning rate of `lr_knobs`, which
+        lives inside its optimizer. A family with other such knobs extends this (and calls it)."""
+        if name in self.lr_knobs:
+            set_lr(getattr(self, self.lr_knobs[name]), value)
 
     # -- sub-steps (optional): one player updated alone, between two steps ------------------------
     players: dict[str, str] = {}  # who can be updated alone: name -> short label, e.g. {"critic": "D"}

@@ -23,7 +23,7 @@ import torch
 from genstep.engine import metrics
 from genstep.engine.families.ae import AePayload
 from genstep.engine.families.ae.measures import latent_coverage
-from genstep.engine.families.base import Family, make_optimizer, mlp, set_lr, to_np
+from genstep.engine.families.base import Family, make_optimizer, mlp, to_np
 from genstep.engine.families.vae.train import GaussianDecoder
 
 COVERAGE_POSTERIORS = 1000  # data points whose posteriors latent_coverage (and mi) read
@@ -80,10 +80,6 @@ class Autoencoder(Family):
         loss.backward()
         self.opt.step()
         return {k: v.detach() for k, v in out.items()}
-
-    def on_knob(self, name, value):
-        if name == "lr":
-            set_lr(self.opt, value)
 
     def modules(self):
         return {"encoder": self.encoder, "decoder": self.decoder}

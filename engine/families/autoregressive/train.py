@@ -14,7 +14,7 @@ import torch
 
 from genstep.engine import metrics
 from genstep.engine.families.autoregressive import ArPayload, model, truth
-from genstep.engine.families.base import Family, make_optimizer, set_lr, to_np
+from genstep.engine.families.base import Family, make_optimizer, to_np
 
 HOLDOUT = 10_000  # held-out points for nll and entropy, drawn once per data set
 HOLDOUT_SEED = 0xA12  # their own stream: the same points for every seed and every run
@@ -93,9 +93,8 @@ class Autoregressive(Family):
         return {"loss": loss.detach(), "components": torch.tensor(float(self.heads.k), device=loss.device)}
 
     def on_knob(self, name, value):
-        if name == "lr":
-            set_lr(self.opt, value)
-        elif name == "order":
+        super().on_knob(name, value)  # lr
+        if name == "order":
             self._order = value  # the weights are kept: the same networks now read the other coordinate first
         elif name == "components":
             # new heads of the new size (the trunk is kept); their Adam moments start afresh

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from genstep.engine import metrics
-from genstep.engine.families.base import Family, make_optimizer, mlp, set_lr, to_np
+from genstep.engine.families.base import Family, make_optimizer, mlp, to_np
 from genstep.engine.families.diffusion import DiffusionPayload, schedule
 from genstep.engine.families.diffusion import sampling
 
@@ -125,11 +125,8 @@ class Diffusion(Family):
         else:
             torch._foreach_lerp_(self._avg, self._live, 1 - decay)
 
-    def on_knob(self, name, value):
-        if name == "lr":
-            set_lr(self.opt, value)
-        # schedule, T, beta_start, beta_end: read from the knobs at the next step (alpha_bar);
-        # sample_steps, sampler, eta: at the next probe. The network is kept either way.
+    # on_knob: lr as in the base class. schedule, T, beta_start, beta_end are read from the knobs at
+    # the next step (alpha_bar); sample_steps, sampler, eta at the next probe. The network is kept.
 
     def modules(self):
         return {"network": self.net, "average": self.ema}

@@ -15,7 +15,7 @@ from torch import nn
 
 from genstep.engine import metrics
 from genstep.engine.families.gan import objectives as obj
-from genstep.engine.families.base import Family, grad_norm, make_optimizer, mlp, set_lr, to_np
+from genstep.engine.families.base import Family, grad_norm, make_optimizer, mlp, to_np
 from genstep.engine.families.gan import GanPayload, ThetaLandscape
 
 LOG2 = math.log(2.0)
@@ -91,6 +91,7 @@ class Adversarial(Family):
         return torch.randn(n, self.noise_dim, generator=gen, device=gen.device)
 
     # -- training -------------------------------------------------------------------------------
+    lr_knobs = {"lr_g": "opt_g", "lr_d": "opt_d"}
     players = {"critic": "D", "generator": "G"}  # sub-steps: either one updated alone (GAN Lab's keys)
 
     def train_step(self, knobs, gen, step):
@@ -149,12 +150,6 @@ class Adversarial(Family):
             out["js_true"] = torch.where(theta != 0, torch.tensor(LOG2, device=theta.device), torch.zeros_like(theta))
         self._updates["generator"] += 1
         return out
-
-    def on_knob(self, name, value):
-        if name == "lr_g":
-            set_lr(self.opt_g, value)
-        elif name == "lr_d":
-            set_lr(self.opt_d, value)
 
     def extra_state(self):
         state = {"updates": dict(self._updates)}

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genstep.engine.families.base import Family, make_optimizer, mlp, set_lr, to_np
+from genstep.engine.families.base import Family, make_optimizer, mlp, to_np
 from genstep.engine.families.ssl import SslPayload
 from genstep.engine.families.ssl import measures
 
@@ -119,10 +119,6 @@ class SelfSupervised(Family):
             online = list(self.encoder.parameters())
             torch._foreach_lerp_(list(self.target.parameters()), online, 1.0 - knobs["momentum"])
         return {"loss": loss.detach()}
-
-    def on_knob(self, name, value):
-        if name == "lr":
-            set_lr(self.opt, value)
 
     def modules(self):
         return {"encoder": self.encoder, "predictor": self.predictor, "target": self.target}

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from genstep.engine import metrics
-from genstep.engine.families.base import Family, make_optimizer, mlp, set_lr, to_np
+from genstep.engine.families.base import Family, make_optimizer, mlp, to_np
 from genstep.engine.families.mixture import mix_draw, mix_logp, normal_logpdf
 from genstep.engine.families.vae import VaePayload
 
@@ -115,10 +115,6 @@ class VAE(Family):
         recon, kl = recon.detach(), kl.detach()
         return {"loss": loss.detach(), "elbo": -(recon + kl), "recon": recon, "kl": kl,
                 "beta": torch.tensor(float(beta), device=x.device)}
-
-    def on_knob(self, name, value):
-        if name == "lr":
-            set_lr(self.opt, value)
 
     def modules(self):
         return {"encoder": self.encoder, "decoder": self.decoder}
