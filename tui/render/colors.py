@@ -126,6 +126,7 @@ def cluster_color(label: int) -> int:
 # named colours used by the panels
 REAL = color_id("#e8e8e8")  # data: near-white
 FAKE = color_id("#ffd700")  # generated: yellow
+REJECTED = color_id("#7a6a20")  # generated, then rejected by a sampler (DRS): dim yellow
 RECON = color_id("#e69f00")  # VAE reconstructions: orange
 PRIOR = color_id("#56b4e9")  # VAE prior samples: sky blue
 ARROW = color_id("#56b4e9")

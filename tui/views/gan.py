@@ -46,6 +46,8 @@ class GanView(View):
     def _layers(self, panel: Panel, frame: Frame):
         p = frame.payload
         layers = [(frame.real, colors.REAL), (frame.fake, colors.FAKE)]
+        if p.raw is not None:  # rejection sampling: the generator's own samples, dim, under the kept ones
+            layers.insert(1, (p.raw, colors.REJECTED))
         arrows = p.arrows if panel.show_arrows else None
         heat = panel.hold(p.heat) if panel.show_heat and p.heat is not None else None
         return layers, heat, arrows
@@ -56,6 +58,8 @@ class GanView(View):
         return scatter_chart(width, height, layers, frame.bounds, heat=heat, arrows=arrows)
 
     def _items(self, frame: Frame) -> list[tuple]:
+        if frame.payload.raw is not None:
+            return [("data", colors.REAL), ("kept", colors.FAKE), ("G(z)", colors.REJECTED)]
         return [("data", colors.REAL), ("generated", colors.FAKE)]
 
     def picture_legend(self, panel: Panel, frame: Frame) -> Text:
@@ -77,6 +81,8 @@ class GanView(View):
         canvas = Canvas(width, height)
         modes, total, hq = m.get("modes"), m.get("modes_total"), m.get("hq")
         head = f"modes {fmt_value(modes)}/{fmt_value(total)}   high quality {f'{100 * hq:.0f}' if hq is not None else '—'}%"
+        if frame.payload.raw is not None and m.get("hq_raw") is not None:  # rejection sampling on
+            head += f"   G(z): {fmt_value(m.get('modes_raw'))}, {100 * m['hq_raw']:.0f}%   kept {100 * m['accept_rate']:.0f}%"
         canvas.text(1, 0, head, 0)
         if frame.payload.mode_centres is None:
             return canvas

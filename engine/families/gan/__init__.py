@@ -30,6 +30,13 @@ class GanModel(_Strict):
     # probe the critic layer by layer (grad_norms in the frame, grad_norm_ratio, lipschitz_est): a
     # second backward pass at every probe, on the probe points only, so it is off unless asked for
     layer_grads: bool = False
+    # the judge of `sampler = "drs"` (gan/judge.py): a logistic classifier of data against samples
+    # on `judge_features` random Fourier features of scale `judge_scale` (in 1 / data units), then
+    # two hidden layers of `judge_hidden`. Built only in a scenario that can sample with it (its
+    # [train] sampler is "drs" or it has a `sampler` knob); trained one step per step from then on.
+    judge_features: Annotated[int, Field(ge=1, le=1024)] = 64
+    judge_scale: Annotated[float, Field(gt=0, le=1000)] = 8.0
+    judge_hidden: Annotated[int, Field(ge=1, le=4096)] = 128
 
 
 class GanTrain(_Strict):
@@ -43,6 +50,16 @@ class GanTrain(_Strict):
     d_warmup: Annotated[int, Field(ge=0, le=100000)] = 0  # critic steps before the first G step
     clip: Annotated[float, Field(gt=0, le=100)] = 0.01
     gp: Annotated[float, Field(ge=0, le=1000)] = 10.0
+    # how shown samples are drawn: "direct" = G(z); "drs" = discriminator rejection sampling
+    # (Azadi et al. 2019) with the judge, from `drs_pool` candidates per shown sample (the more,
+    # the stricter: about 1 in drs_pool is kept)
+    sampler: Literal["direct", "drs"] = "direct"
+    drs_pool: Annotated[int, Field(ge=2, le=200)] = 50
+    # samples (shown, and the judge's) from an exponential moving average of the generator's
+    # weights with this decay per generator update (Yazici et al. 2019); 0 = the generator itself.
+    # Turning it on starts the average at the current weights.
+    ema: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    judge_lr: Annotated[float, Field(gt=0, le=10)] = 1e-3
 
 
 @dataclass(frozen=True)
@@ -71,6 +88,9 @@ class GanPayload:
     # (L,) with model.layer_grads: the critic's gradient norm at each linear layer's input, mean
     # over the probe points, in the order backprop visits them (the output layer first)
     grad_norms: np.ndarray | None = None
+    # sampler = "drs": the generator's own samples G(z) for the probe's noise, before rejection
+    # (the frame's `fake` are the kept ones)
+    raw: np.ndarray | None = None
 
 
 METRICS = {
@@ -99,6 +119,13 @@ METRICS = {
     "lipschitz_est": "the largest norm of the critic's input gradient over the probe points (data and samples): "
                      "a lower bound on its Lipschitz constant, 1 for the ideal WGAN critic; only with "
                      "`model.layer_grads`",
+    "loss_j": "the DRS judge's logistic loss, data against samples, on the last batch (log 4 = 1.39 when it "
+              "cannot tell them apart); only in a scenario with the `sampler` knob; nats",
+    "accept_rate": "sampler = drs: the share of candidate samples that rejection keeps, about 1 / drs_pool by "
+                   "construction (1 for sampler = direct); 0..1",
+    "modes_raw": "`modes` of the samples G(z) before rejection (from the averaged generator when `ema` is on; "
+                 "equal to `modes` for sampler = direct); count",
+    "hq_raw": "`hq` of the samples G(z) before rejection (from the averaged generator when `ema` is on); 0..1",
     "theta": "disjoint supports: the generator's one parameter, the line's position",
     "grad_theta": "disjoint supports: the generator loss's gradient on theta",
     "w1_true": "disjoint supports: W1 in closed form, abs(theta) (Arjovsky et al. 2017, Example 1)",
@@ -116,10 +143,10 @@ SPEC = register(FamilySpec(
     name="gan", title="adversarial: GAN (ns, minimax, lsgan), WGAN (clipping), WGAN-GP",
     model=GanModel, train=GanTrain, build=_build, payload=GanPayload, records=(ThetaLandscape,),
     metrics=METRICS,
-    counts=("modes", "modes_total", "modes_seen"),
-    charts={"losses": ("loss_d", "loss_g"),
+    counts=("modes", "modes_total", "modes_seen", "modes_raw"),
+    charts={"losses": ("loss_d", "loss_g", "loss_j"),
             "divergences (nats) and W1": ("kl_grid", "js_grid", "w1", "w1_true", "js_true"),
-            "mode coverage": ("modes", "hq", "rev_kl_modes"),
+            "mode coverage": ("modes", "hq", "rev_kl_modes", "modes_raw", "hq_raw", "accept_rate"),
             "parameters": ("theta", "grad_theta", "grad_norm_d"),
             "critic gradients": ("grad_norm_ratio", "lipschitz_est")},
 ))
