@@ -1,4 +1,4 @@
-"""The dashboard: one lesson's run, its panels, and every key that drives it.
+"""The dashboard: one lesson's run and its panels; its keys are the RunKeys, CompareKeys and ViewKeys mixins.
 
 The lesson trains behind one `RunHandle` (`tui.run`): in a training process of its own (a
 `RemoteRun`, whose pipe this screen's thread worker reads) when the factory offers one, else in
@@ -32,16 +32,15 @@ from textual.widgets import Footer, Static
 
 from genstep.tui.run import RunState
 from genstep.tui.views import ViewSet
-from genstep.tui.widgets.chart import ChartView
 from genstep.tui.widgets.curves import CurvesPanel
 from genstep.tui.widgets.lesson import LessonPanel
-from genstep.tui.widgets.notes import NotesPanel, NoteToast, lesson_text
+from genstep.tui.widgets.notes import NotesPanel, NoteToast
 from genstep.tui.widgets.picture import PicturePanel
 from genstep.tui.widgets.status import KnobBar, ProblemBar, StatusBar
 
-from .dialogs import TextDialog, keys_text
 from .compare_keys import CompareKeys
-from .run_keys import RunKeys, knob_info
+from .run_keys import RunKeys
+from .view_keys import ViewKeys
 
 POLL_S = 0.1  # the panels are redrawn at most this often, and only after a new state
 LOW_BANDWIDTH_POLL_S = 0.33
@@ -49,7 +48,7 @@ MIN_SIZE = (60, 20)  # below this the panels cannot be read: the screen says so 
 WIDE_FOOTER = 100  # from this width the Footer has room for the sub-step keys (D/G)
 
 
-class DashboardScreen(RunKeys, CompareKeys, Screen):
+class DashboardScreen(RunKeys, CompareKeys, ViewKeys, Screen):
     """Status, knobs, the picture, curves, lesson panels, notes; the panels shown grow with the terminal."""
 
     BINDINGS = [
@@ -336,68 +335,6 @@ class DashboardScreen(RunKeys, CompareKeys, Screen):
             self.query_one(NoteToast).show(fired[-1], len(fired))
         self._seen_notes = len(frame.notes)
 
-    # -- view keys (the keys that steer the run are in RunKeys) --------------------------
-
-    def action_toggle_arrows(self) -> None:
-        self.arrows = not self.arrows
-        self.query_one(PicturePanel).configure(arrows=self.arrows, heat=not self.low_bandwidth, live=self.running)
-
-    def action_move_cursor(self, direction: int) -> None:
-        view = self.views.for_frame(self.frame) if self.frame is not None else None
-        shown = view.move_cursor(self.frame, direction) if view is not None else ""
-        if not shown:
-            self.notify("this lesson's view has nothing to move with { and }", markup=False)
-            return
-        for panel in self.query(ChartView):
-            panel.redraw()
-        self.notify(shown, markup=False)
-
-    def action_cycle_curves(self) -> None:
-        panel = self.query_one("#curves-a", CurvesPanel)
-        panel.set_group("divergences" if panel.group == "losses" else "losses")
-        self.query_one("#curves-b", CurvesPanel).set_group("losses" if panel.group == "divergences" else "divergences")
-
-    def action_low_bandwidth(self) -> None:
-        self.low_bandwidth = not self.low_bandwidth
-        self.query_one(StatusBar).low_bandwidth = self.low_bandwidth
-        self.query_one(PicturePanel).configure(arrows=self.arrows, heat=not self.low_bandwidth, live=self.running)
-        self.notify("low-bandwidth mode: 3 redraws/s, no heat map" if self.low_bandwidth else "full redraw rate",
-                    markup=False)
-
-    def action_screenshot(self) -> None:
-        step = self.frame.step if self.frame else 0
-        path = self.app.save_screenshot(f"genstep-{self.scenario_name}-step{step}.svg")
-        self.notify(f"saved {path}", markup=False)
-
-    def action_export(self) -> None:
-        frame = self.frame
-        name = f"genstep-{self.scenario_name}-seed{frame.seed if frame else self.seed}-step{frame.step if frame else 0}.jsonl"
-        self._send("export", name, done=f"metrics written to {name}")
-
-    def action_lesson(self) -> None:
-        lesson = getattr(self.scenario, "lesson", None)
-        if lesson is None:
-            return
-        body = lesson_text(lesson.summary, lesson.watch, self.frame.notes if self.frame else (), list(lesson.cure))
-        self.app.push_screen(TextDialog(lesson.title, body))
-
-    def action_help(self) -> None:
-        players = self.frame is not None and bool(self.frame.updates)  # else no sub-step keys to list
-        rows = [(_key_name(b), b.tooltip or b.description) for b in self.BINDINGS
-                if (b.tooltip or b.description) and (players or not b.action.startswith("substep"))]
-        rows.append(("ctrl+p", "Command palette (open another lesson)"))
-        knobs = [(n, knob_info(s, self.frame.knobs.get(n, "") if self.frame else "").replace("\n", " · "))
-                 for n, s in (self.scenario.knobs.items() if self.scenario else [])]
-        device = self.device_reason if self.device == "auto" else ""
-        self.app.push_screen(TextDialog("keys", keys_text(rows, knobs, device)))
-
     async def action_quit(self) -> None:
         await self.shutdown()
         self.app.exit(0)
-
-
-def _key_name(binding: Binding) -> str:
-    names = {"space": "space", "question_mark": "?", "full_stop": ".", "comma": ",", "plus": "+",
-             "minus": "-", "equals_sign": "=", "underscore": "_", "left_square_bracket": "[",
-             "right_square_bracket": "]", "greater_than_sign": ">", "less_than_sign": "<"}
-    return " ".join(names.get(k, k) for k in binding.key.split(","))
