@@ -140,15 +140,31 @@ def test_the_lesson_is_consistent_with_the_theory_it_teaches():
     assert sc.lesson.steps % sc.probe.every == 0 and sc.lesson.cure_steps % sc.probe.every == 0
 
 
+@pytest.fixture(scope="module")
+def horizon():
+    """seed -> a fork of the Session trained `lesson.steps` at the defaults. Each seed is trained
+    once per module and kept untouched; each test branches from its own fork (the exact state:
+    `Session.fork()`), so the three tests that start from the collapsed horizon share one training
+    per seed (tests/conftest.py keeps a seed's tests on one worker)."""
+    cache: dict[int, Session] = {}
+
+    def get(seed: int) -> Session:
+        if seed not in cache:
+            s = cache[seed] = session(seed)
+            s.step(s.scenario.lesson.steps)
+        return cache[seed].fork()
+
+    return get
+
+
 # ---------------------------------------------------------------- the phenomenon
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
-def test_the_posterior_collapses_and_the_decoder_fits_the_mean(seed):
+def test_the_posterior_collapses_and_the_decoder_fits_the_mean(horizon, seed):
     sc = scenario()
-    s = session(seed)
-    s.step(sc.lesson.steps)
+    s = horizon(seed)
     st = state(s)
     expected = collapsed_recon(sc)
     print(st, "expected recon", round(expected, 4))
@@ -175,10 +191,9 @@ def test_the_posterior_collapses_and_the_decoder_fits_the_mean(seed):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
-def test_the_lesson_cure_brings_the_latent_back_and_the_threshold_is_sharp(seed):
+def test_the_lesson_cure_brings_the_latent_back_and_the_threshold_is_sharp(horizon, seed):
     sc = scenario()
-    s = session(seed)
-    s.step(sc.lesson.steps)
+    s = horizon(seed)
     before = state(s)
     assert collapsed(before), before
     apply(s, sc.lesson.cure)
@@ -214,10 +229,9 @@ def test_the_lesson_cure_brings_the_latent_back_and_the_threshold_is_sharp(seed)
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
-def test_free_bits_bring_the_latent_back_at_beta_one(seed):
+def test_free_bits_bring_the_latent_back_at_beta_one(horizon, seed):
     sc = scenario()
-    s = session(seed)
-    s.step(sc.lesson.steps)
+    s = horizon(seed)
     before = state(s)
     s.set("free_bits", 0.5)
     took = steps_until(s, sc.lesson.cure_steps, uses_latent)
