@@ -83,10 +83,23 @@ def sc():
     return load_scenario(NAME)
 
 
+class PerSeed(dict):
+    """seed -> Run(sc, seed), each seed run on first use: a worker that gets one seed's tests
+    (tests/conftest.py groups them by seed) trains that seed alone."""
+
+    def __init__(self, sc):
+        super().__init__()
+        self.sc = sc
+
+    def __missing__(self, seed: int) -> Run:
+        self[seed] = Run(self.sc, seed)
+        return self[seed]
+
+
 @pytest.fixture(scope="module")
 def runs(sc):
     torch.set_num_threads(1)
-    return {seed: Run(sc, seed) for seed in SEEDS}
+    return PerSeed(sc)
 
 
 @pytest.mark.slow
