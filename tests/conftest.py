@@ -55,7 +55,8 @@ def _shared_run_group(item) -> str | None:
     if all(fixtures[name] for name in used):
         seed = next((params[k] for k in (*used, "seed") if k in params), None)
         if seed is not None:
-            group += f"[{seed}]"
+            group += f":seed{seed}"  # no "]" in a group name: xdist would not see the group
+    assert "]" not in group, group
     return group
 
 
