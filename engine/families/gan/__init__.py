@@ -57,7 +57,7 @@ class GanTrain(_Strict):
     drs_pool: Annotated[int, Field(ge=2, le=200)] = 50
     # samples (shown, and the judge's) from an exponential moving average of the generator's
     # weights with this decay per generator update (Yazici et al. 2019); 0 = the generator itself.
-    # Turning it on starts the average at the current weights.
+    # Any change of it (turning it on included) restarts the average at the current weights.
     ema: Annotated[float, Field(ge=0, lt=1)] = 0.0
     judge_lr: Annotated[float, Field(gt=0, le=10)] = 1e-3
 
