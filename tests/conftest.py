@@ -36,7 +36,7 @@ SHARED_RUNS = {
     "test_lesson_clip_gp.py": {"runs": True},
     "test_lesson_diffusion.py": {"roll": False, "few": False},
     "test_lesson_gan.py": {"horizon": True},
-    "test_lesson_gan25.py": {"runs": False},
+    "test_lesson_gan25.py": {"runs": True},
     "test_lesson_ssl.py": {"run": True},
     "test_lesson_vae.py": {"horizon": True},
     "test_lesson_wgan.py": {"at_horizon": True},
