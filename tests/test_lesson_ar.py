@@ -28,6 +28,7 @@ from genstep.engine.config import validate
 from genstep.engine.families.autoregressive import truth
 from genstep.engine.loading import read_toml
 from genstep.engine.knobs import parse_assignment
+from per_seed import PerSeed
 
 NAME = "ar-8gaussians"
 SEEDS = (10, 11, 12)
@@ -83,23 +84,10 @@ def sc():
     return load_scenario(NAME)
 
 
-class PerSeed(dict):
-    """seed -> Run(sc, seed), each seed run on first use: a worker that gets one seed's tests
-    (tests/conftest.py groups them by seed) trains that seed alone."""
-
-    def __init__(self, sc):
-        super().__init__()
-        self.sc = sc
-
-    def __missing__(self, seed: int) -> Run:
-        self[seed] = Run(self.sc, seed)
-        return self[seed]
-
-
 @pytest.fixture(scope="module")
 def runs(sc):
     torch.set_num_threads(1)
-    return PerSeed(sc)
+    return PerSeed(lambda seed: Run(sc, seed))
 
 
 @pytest.mark.slow

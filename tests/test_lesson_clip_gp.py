@@ -29,6 +29,7 @@ import pytest
 
 from genstep.engine import Session, load_scenario
 from genstep.engine.knobs import parse_assignment
+from per_seed import PerSeed
 
 NAME = "wgan-clip-vs-gp"
 SEEDS = (7, 8, 9)
@@ -92,22 +93,9 @@ def run_lesson(sc, seed: int) -> dict:
     return out
 
 
-class PerSeed(dict):
-    """seed -> run_lesson(sc, seed), each seed run on first use: a worker that gets one seed's tests
-    (tests/conftest.py groups them by seed) trains that seed alone."""
-
-    def __init__(self, sc):
-        super().__init__()
-        self.sc = sc
-
-    def __missing__(self, seed: int) -> dict:
-        self[seed] = run_lesson(self.sc, seed)
-        return self[seed]
-
-
 @pytest.fixture(scope="module")
 def runs(sc):
-    return PerSeed(sc)
+    return PerSeed(lambda seed: run_lesson(sc, seed))
 
 
 def test_scenario_is_the_lesson_as_data(sc):

@@ -31,6 +31,7 @@ from genstep.engine.catalog import resolve
 from genstep.engine.config import validate
 from genstep.engine.loading import read_toml
 from genstep.engine.knobs import parse_assignment
+from per_seed import PerSeed
 
 NAME = "gan-25grid"
 SEEDS = (7, 8, 9)
@@ -89,22 +90,9 @@ def run_lesson(sc, seed: int) -> dict:
     return out
 
 
-class PerSeed(dict):
-    """seed -> run_lesson(sc, seed), each seed run on first use, so the two test workers can share
-    the seeds (tests/conftest.py keeps each seed's tests on one worker)."""
-
-    def __init__(self, sc):
-        super().__init__()
-        self.sc = sc
-
-    def __missing__(self, seed: int) -> dict:
-        self[seed] = run_lesson(self.sc, seed)
-        return self[seed]
-
-
 @pytest.fixture(scope="module")
 def runs(sc):
-    return PerSeed(sc)
+    return PerSeed(lambda seed: run_lesson(sc, seed))
 
 
 def test_scenario_is_the_published_grid_and_the_lesson_as_data(sc):
