@@ -61,13 +61,13 @@ class Adversarial(Family):
         self.probe_real, self.probe_labels = data.sample(n, probe_gen)
         self._heat_grids: dict[tuple, torch.Tensor] = {}
         self.bounds = tuple(float(v) for v in data.bounds)
-        # discriminator rejection sampling (judge.py): the judge exists only where the scenario can
-        # switch it on; it draws from its own RNG, seeded from the probe's
         # an exponential moving average of the generator's weights, to sample from (Yazici et al.
         # 2019): built only where the scenario can switch it on
         self.g_ema = None
         if t.ema > 0 or "ema" in sc.knobs:
             self.g_ema = copy.deepcopy(self.generator).requires_grad_(False)
+        # discriminator rejection sampling (judge.py): the judge exists only where the scenario can
+        # switch it on; it draws from its own RNG, seeded from the probe's
         self.judge = None
         if t.sampler == "drs" or "sampler" in sc.knobs:
             self.judge = Judge(m, t, probe_gen)
@@ -210,16 +210,11 @@ class Adversarial(Family):
     def probe(self, knobs, full=True):
         kind = knobs["loss"]
         G, D = self.generator, self.critic
-        raw = None
-        if self.judge is None:
-            with torch.no_grad():
-                fake = self.sampling_net(knobs)(self.probe_noise)
-        else:
-            fake, raw, accept = self._sample_drs(knobs)
+        fake, raw, accept = self._sample(knobs)
         bounds = self.view_bounds()
         out = {"real": to_np(self.probe_real), "fake": to_np(fake), "bounds": bounds}
-        if raw is not None:
-            out["_raw"], out["_accept"] = to_np(raw), accept
+        if raw is not None:  # a scenario with the judge: G(z) before rejection (the same points for direct)
+            out["_raw"], out["_accept"] = (out["fake"] if raw is fake else to_np(raw)), accept
         if self.sc.model.layer_grads:
             out["_layer_grads"] = self.layer_grads(fake)
         if not full:  # just what the metrics need
@@ -251,20 +246,20 @@ class Adversarial(Family):
         norms = out["_layer_grads"][0] if "_layer_grads" in out else None
         out["payload"] = GanPayload(heat=to_np(heat).reshape(k, k), heat_label=heat_label, arrows=arrows,
                                     mode_centres=centres, captured=captured, theta=landscape, grad_norms=norms,
-                                    raw=out["_raw"] if knobs.get("sampler") == "drs" else None)
+                                    raw=out["_raw"] if knobs["sampler"] == "drs" else None)
         return out
 
-    def _sample_drs(self, knobs) -> tuple[torch.Tensor, torch.Tensor, float]:
-        """(shown samples, the generator's own samples for the probe noise, share kept). With
-        sampler = direct the two are the same and the share is 1; with drs the shown ones are those
-        of `drs_pool` candidates per shown sample (a fixed pool) that rejection keeps: about
-        `probe.samples` of them, at most that many."""
+    def _sample(self, knobs) -> tuple[torch.Tensor, torch.Tensor | None, float]:
+        """(shown samples, G(z) for the probe noise before rejection, share kept). Without a judge
+        the second is None; with sampler = direct it is the first itself and the share is 1; with
+        drs the shown ones are those of `drs_pool` candidates per shown sample (a fixed pool) that
+        rejection keeps: about `probe.samples` of them, at most that many."""
         n = len(self.probe_noise)
         with torch.no_grad():
             G = self.sampling_net(knobs)
-            if knobs["sampler"] != "drs":
+            if self.judge is None or knobs["sampler"] != "drs":
                 fake = G(self.probe_noise)
-                return fake, fake, 1.0
+                return fake, (None if self.judge is None else fake), 1.0
             k = int(knobs["drs_pool"]) * n
             # in chunks that stay in cache: 3x faster on a CPU than one pass over 125,000 points
             parts, logits = [], []
@@ -304,7 +299,7 @@ class Adversarial(Family):
             out.update(modes=ms.modes, modes_total=ms.modes_total, modes_seen=int(self._seen.sum()),
                        hq=ms.hq, rev_kl_modes=ms.rev_kl_modes)
             if "_raw" in probed:
-                raw = metrics.mode_coverage(probed["_raw"], self.data.centres, self.data.sd)
+                raw = ms if probed["_raw"] is fake else metrics.mode_coverage(probed["_raw"], self.data.centres, self.data.sd)
                 out.update(modes_raw=raw.modes, hq_raw=raw.hq, accept_rate=probed["_accept"])
         if "_layer_grads" in probed:
             norms, lip = probed["_layer_grads"]
