@@ -31,6 +31,7 @@ import pytest
 
 from genstep.engine import Session, load_scenario, metrics
 from genstep.engine.knobs import parse_assignment
+from per_seed import PerSeed
 
 NAME = "gan-8gaussians"
 SEEDS = (9, 10, 11)
@@ -101,12 +102,10 @@ def horizon(sc):
     trained once per module and kept untouched; every test branches from its own fork (the exact
     state: `Session.fork()`), so the standard test and the halves test share seed SEEDS[0]'s
     horizon instead of training it twice (tests/conftest.py keeps a seed's tests on one worker)."""
-    cache: dict[int, tuple[Session, dict]] = {}
+    trained = PerSeed(lambda seed: train_to_horizon(sc, seed))
 
     def get(seed: int) -> tuple[Session, dict]:
-        if seed not in cache:
-            cache[seed] = train_to_horizon(sc, seed)
-        s, h = cache[seed]
+        s, h = trained[seed]
         return s.fork(), h
 
     return get

@@ -17,6 +17,7 @@ import pytest
 from genstep.engine import Session, load_scenario
 from genstep.engine import data as datalib
 from genstep.engine.knobs import parse_assignment
+from per_seed import PerSeed
 
 NAME = "vae-posterior-collapse"
 SEEDS = (7, 8, 9)
@@ -146,15 +147,14 @@ def horizon():
     once per module and kept untouched; each test branches from its own fork (the exact state:
     `Session.fork()`), so the three tests that start from the collapsed horizon share one training
     per seed (tests/conftest.py keeps a seed's tests on one worker)."""
-    cache: dict[int, Session] = {}
 
-    def get(seed: int) -> Session:
-        if seed not in cache:
-            s = cache[seed] = session(seed)
-            s.step(s.scenario.lesson.steps)
-        return cache[seed].fork()
+    def trained(seed: int) -> Session:
+        s = session(seed)
+        s.step(s.scenario.lesson.steps)
+        return s
 
-    return get
+    runs = PerSeed(trained)
+    return lambda seed: runs[seed].fork()
 
 
 # ---------------------------------------------------------------- the phenomenon
